@@ -1,0 +1,42 @@
+// Serialising a response head, and the HTTP date format (RFC 9110 5.6.7).
+#pragma once
+
+#include <ctime>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "aerie/http/headers.hpp"
+
+namespace aerie::http {
+
+/// Appends "HTTP/1.1 <status> <reason>\r\n", one "Name: value\r\n" per field and the
+/// empty line to `out`. Returns false, appending nothing, if status is not three digits
+/// (100-999) or a field has an invalid name or value (isValidFieldName/Value): a CR or
+/// LF set by an application must never split the response. The caller decides framing
+/// headers (Content-Length, Transfer-Encoding, Connection, Date); nothing is added.
+[[nodiscard]] bool writeResponseHead(std::string& out, int status, const Headers& headers);
+
+/// IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT" (always 29 characters).
+std::string formatHttpDate(std::time_t time);
+
+/// Parses an IMF-fixdate (the only form senders may generate). The obsolete RFC 850 and
+/// asctime forms are not accepted: nullopt, which conditional requests treat as absent,
+/// as RFC 9110 13.1.3 asks for invalid dates. The weekday is checked for syntax only.
+std::optional<std::time_t> parseHttpDate(std::string_view text);
+
+/// The Date header value, formatted at most once per second. Not thread-safe: one per
+/// event-loop thread.
+class DateCache {
+ public:
+  /// The current time as an IMF-fixdate; valid until the next call.
+  std::string_view now();
+  /// The same for a given time (for tests and for callers that already know the time).
+  std::string_view at(std::time_t time);
+
+ private:
+  std::time_t cachedTime_ = -1;
+  char text_[29] = {};
+};
+
+}  // namespace aerie::http

@@ -1,0 +1,39 @@
+// Server-wide options (Aerys's Options). docs/options.md lists every default.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace aerie {
+
+struct ServerOptions {
+  /// Worker threads, each with its own event loop and SO_REUSEPORT listener (0 = cores).
+  unsigned workers = 0;
+  /// Open connections at most (HTTP and WebSocket); more are refused with 503.
+  std::size_t maxConnections = 1000;
+  /// Open connections per client address (IPv4 /32, IPv6 /56); more get 503.
+  std::size_t connectionsPerIp = 30;
+  /// listen() backlog.
+  int socketBacklog = 1024;
+  /// How long a graceful stop waits for clients to close before dropping them.
+  std::chrono::milliseconds shutdownTimeout{3'000};
+  /// Largest request head (request line + headers): 431 beyond.
+  std::size_t maxHeaderSize = 32 * 1024;
+  /// Largest request body: 413 beyond.
+  std::size_t maxBodySize = 128 * 1024;
+  /// Request line limit: 414 beyond.
+  std::size_t maxRequestLineSize = 8 * 1024;
+  /// Keep-alive connections idle for this long are closed.
+  std::chrono::milliseconds keepAliveTimeout{15'000};
+  /// A request head must arrive within this time (slowloris): 408 then close.
+  std::chrono::milliseconds headerTimeout{10'000};
+  /// Requests served on one connection before it is closed (0 = unlimited).
+  std::size_t maxRequestsPerConnection = 1000;
+  /// The Server header's value; empty: no Server header.
+  const char* serverToken = "aerie";
+  /// Install SIGINT/SIGTERM handlers that stop the server gracefully (run() only).
+  bool handleSignals = true;
+};
+
+}  // namespace aerie

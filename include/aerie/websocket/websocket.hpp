@@ -1,0 +1,41 @@
+// `websocket(handler)`: the responder of a WebSocket application (seed 002:
+// `Aerys\websocket(new MyAwesomeWebsocket)`), and the home of the names the seeds spell
+// `Websocket\...`: websocket::Handler, websocket::Endpoint, websocket::Message...
+//
+// C++ cannot have a function and a namespace both called `websocket`, so `websocket` is a
+// class: constructing one makes the responder, and its member types are the namespace
+// (the types themselves live in aerie::ws).
+#pragma once
+
+#include <memory>
+
+#include "aerie/server/responder.hpp"
+#include "aerie/websocket/client_info.hpp"
+#include "aerie/websocket/endpoint.hpp"
+#include "aerie/websocket/handler.hpp"
+#include "aerie/websocket/message.hpp"
+#include "aerie/websocket/options.hpp"
+
+namespace aerie {
+
+class websocket {  // NOLINT(readability-identifier-naming): the seeds' spelling
+ public:
+  using Handler = ws::Handler;
+  using Endpoint = ws::Endpoint;
+  using Message = ws::Message;
+  using MessageError = ws::MessageError;
+  using Options = ws::Options;
+  using ClientInfo = ws::ClientInfo;
+  using SendAwaitable = ws::SendAwaitable;
+
+  /// The application `handler` behind a route or Host::use(); one instance serves every
+  /// worker thread (see Handler).
+  explicit websocket(std::shared_ptr<Handler> handler, Options options = {});
+
+  operator Responder() const;  // NOLINT: implicit on purpose, as in router.get("/ws", websocket(...))
+
+ private:
+  std::shared_ptr<void> app_;
+};
+
+}  // namespace aerie

@@ -1,0 +1,58 @@
+#include "aerie/http/request.hpp"
+
+#include "aerie/http/url.hpp"
+
+namespace aerie::http {
+
+Request::Request(RequestHead head, std::string path, std::string query, std::string remoteAddress)
+    : head_(std::move(head)),
+      path_(std::move(path)),
+      query_(std::move(query)),
+      remoteAddress_(std::move(remoteAddress)) {}
+
+std::string Request::queryParam(std::string_view name) const {
+  for (auto& [key, value] : parseQuery(query_)) {
+    if (key == name) return value;
+  }
+  return {};
+}
+
+std::string_view Request::header(std::string_view name) const noexcept {
+  return head_.headers.get(name).value_or(std::string_view{});
+}
+
+std::vector<std::string_view> Request::headerArray(std::string_view name) const {
+  return head_.headers.getAll(name);
+}
+
+std::string_view Request::cookie(std::string_view name) const noexcept {
+  for (const auto& field : head_.headers) {
+    if (!iequals(field.name, "cookie")) continue;
+    std::string_view rest = field.value;
+    while (!rest.empty()) {
+      const std::size_t end = rest.find(';');
+      std::string_view pair = rest.substr(0, end);
+      rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
+      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+      const std::size_t eq = pair.find('=');
+      if (eq == std::string_view::npos || pair.substr(0, eq) != name) continue;
+      std::string_view value = pair.substr(eq + 1);
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+        value = value.substr(1, value.size() - 2);
+      }
+      return value;
+    }
+  }
+  return {};
+}
+
+std::string_view Request::param(std::string_view name) const noexcept {
+  for (const auto& [key, value] : params_) {
+    if (key == name) return value;
+  }
+  return {};
+}
+
+Task<std::string> Request::body() { co_return body_; }
+
+}  // namespace aerie::http

@@ -1,0 +1,175 @@
+#include "aerie/http/response_head.hpp"
+
+#include <array>
+#include <cstdint>
+
+#include "aerie/http/status.hpp"
+
+namespace aerie::http {
+
+namespace {
+
+constexpr std::array<std::string_view, 7> kWeekdays = {"Sun", "Mon", "Tue", "Wed",
+                                                       "Thu", "Fri", "Sat"};
+constexpr std::array<std::string_view, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+// Days since 1970-01-01 of a proleptic Gregorian date, and back (H. Hinnant's
+// algorithms): no dependence on the time zone or on timegm(), which is not standard.
+constexpr std::int64_t daysFromCivil(std::int64_t y, unsigned m, unsigned d) noexcept {
+  y -= m <= 2 ? 1 : 0;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+struct Civil {
+  std::int64_t year;
+  unsigned month;
+  unsigned day;
+};
+
+constexpr Civil civilFromDays(std::int64_t z) noexcept {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  return {static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2 ? 1 : 0), m, d};
+}
+
+constexpr bool isLeap(std::int64_t y) noexcept {
+  return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+}
+
+constexpr unsigned daysInMonth(std::int64_t y, unsigned m) noexcept {
+  constexpr std::array<unsigned, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && isLeap(y) ? 29 : kDays[m - 1];
+}
+
+void put2(char* out, unsigned value) noexcept {
+  out[0] = static_cast<char>('0' + value / 10 % 10);
+  out[1] = static_cast<char>('0' + value % 10);
+}
+
+// Writes exactly 29 characters. Years outside 0..9999 cannot be written in the format;
+// they are clamped, which no real clock reaches.
+void formatInto(char* out, std::time_t time) noexcept {
+  constexpr std::int64_t kMin = -62167219200;  // 0000-01-01T00:00:00Z
+  constexpr std::int64_t kMax = 253402300799;  // 9999-12-31T23:59:59Z
+  std::int64_t t = static_cast<std::int64_t>(time);
+  t = t < kMin ? kMin : (t > kMax ? kMax : t);
+  std::int64_t days = t / 86400;
+  std::int64_t seconds = t % 86400;
+  if (seconds < 0) {
+    seconds += 86400;
+    days -= 1;
+  }
+  const Civil date = civilFromDays(days);
+  const auto weekday = static_cast<std::size_t>(((days % 7) + 11) % 7);  // 1970-01-01: Thu
+  const auto year = static_cast<unsigned>(date.year);
+  const auto secs = static_cast<unsigned>(seconds);
+  const std::string_view wd = kWeekdays[weekday];
+  const std::string_view mon = kMonths[date.month - 1];
+  out[0] = wd[0], out[1] = wd[1], out[2] = wd[2], out[3] = ',', out[4] = ' ';
+  put2(out + 5, date.day);
+  out[7] = ' ', out[8] = mon[0], out[9] = mon[1], out[10] = mon[2], out[11] = ' ';
+  put2(out + 12, year / 100);
+  put2(out + 14, year % 100);
+  out[16] = ' ';
+  put2(out + 17, secs / 3600);
+  out[19] = ':';
+  put2(out + 20, secs / 60 % 60);
+  out[22] = ':';
+  put2(out + 23, secs % 60);
+  out[25] = ' ', out[26] = 'G', out[27] = 'M', out[28] = 'T';
+}
+
+bool parseDigits(std::string_view text, std::size_t pos, std::size_t count, unsigned& value) {
+  value = 0;
+  for (std::size_t i = pos; i < pos + count; ++i) {
+    if (text[i] < '0' || text[i] > '9') return false;
+    value = value * 10 + static_cast<unsigned>(text[i] - '0');
+  }
+  return true;
+}
+
+}  // namespace
+
+bool writeResponseHead(std::string& out, int status, const Headers& headers) {
+  if (status < 100 || status > 999) return false;
+  std::size_t size = 17;  // "HTTP/1.1 NNN " + CRLF + final CRLF
+  const std::string_view reason = reasonPhrase(status);
+  size += reason.size();
+  for (const HeaderField& field : headers) {
+    if (!isValidFieldName(field.name) || !isValidFieldValue(field.value)) return false;
+    size += field.name.size() + field.value.size() + 4;
+  }
+  out.reserve(out.size() + size);
+  char code[3];
+  code[0] = static_cast<char>('0' + status / 100);
+  code[1] = static_cast<char>('0' + status / 10 % 10);
+  code[2] = static_cast<char>('0' + status % 10);
+  out.append("HTTP/1.1 ").append(code, 3).append(" ").append(reason).append("\r\n");
+  for (const HeaderField& field : headers) {
+    out.append(field.name).append(": ").append(field.value).append("\r\n");
+  }
+  out.append("\r\n");
+  return true;
+}
+
+std::string formatHttpDate(std::time_t time) {
+  std::string text(29, ' ');
+  formatInto(text.data(), time);
+  return text;
+}
+
+std::optional<std::time_t> parseHttpDate(std::string_view text) {
+  // "Sun, 06 Nov 1994 08:49:37 GMT"
+  //  0123456789012345678901234567 8
+  if (text.size() != 29) return std::nullopt;
+  bool weekdayOk = false;
+  for (std::string_view wd : kWeekdays) weekdayOk = weekdayOk || text.substr(0, 3) == wd;
+  if (!weekdayOk || text.substr(3, 2) != ", " || text[7] != ' ' || text[11] != ' ' ||
+      text[16] != ' ' || text[19] != ':' || text[22] != ':' || text.substr(25) != " GMT") {
+    return std::nullopt;
+  }
+  unsigned month = 0;
+  for (unsigned m = 0; m < 12; ++m) {
+    if (text.substr(8, 3) == kMonths[m]) month = m + 1;
+  }
+  unsigned day = 0, year = 0, hour = 0, minute = 0, second = 0;
+  if (month == 0 || !parseDigits(text, 5, 2, day) || !parseDigits(text, 12, 4, year) ||
+      !parseDigits(text, 17, 2, hour) || !parseDigits(text, 20, 2, minute) ||
+      !parseDigits(text, 23, 2, second)) {
+    return std::nullopt;
+  }
+  // second 60 is a leap second (RFC 5322 allows it); it reads as the next second.
+  if (day == 0 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 60) {
+    return std::nullopt;
+  }
+  const std::int64_t days = daysFromCivil(year, month, day);
+  const std::int64_t t = days * 86400 + hour * 3600 + minute * 60 + second;
+  if constexpr (sizeof(std::time_t) < 8) {
+    if (t > INT32_MAX || t < INT32_MIN) return std::nullopt;
+  }
+  return static_cast<std::time_t>(t);
+}
+
+std::string_view DateCache::now() { return at(std::time(nullptr)); }
+
+std::string_view DateCache::at(std::time_t time) {
+  if (time != cachedTime_) {
+    formatInto(text_, time);
+    cachedTime_ = time;
+  }
+  return {text_, sizeof text_};
+}
+
+}  // namespace aerie::http
+

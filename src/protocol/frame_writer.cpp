@@ -1,0 +1,79 @@
+#include "aerie/protocol/frame_writer.hpp"
+
+#include <cstring>
+
+#include "aerie/protocol/close_code.hpp"
+
+namespace aerie::protocol {
+
+std::size_t writeFrame(char* out, Opcode opcode, std::span<const char> payload, bool fin, bool rsv1,
+                       const MaskKey* mask) noexcept {
+  FrameHeader header;
+  header.fin = fin;
+  header.rsv1 = rsv1;
+  header.opcode = opcode;
+  header.masked = mask != nullptr;
+  if (mask != nullptr) header.maskKey = *mask;
+  header.payloadLength = payload.size();
+  const std::size_t headerSize = encodeFrameHeader(header, out);
+  if (payload.empty()) return headerSize;  // memcpy with a null source is undefined
+  if (mask != nullptr) {
+    applyMaskCopy(out + headerSize, payload.data(), payload.size(), *mask);
+  } else {
+    std::memcpy(out + headerSize, payload.data(), payload.size());
+  }
+  return headerSize + payload.size();
+}
+
+void appendFrame(std::string& out, Opcode opcode, std::span<const char> payload, bool fin,
+                 bool rsv1, const MaskKey* mask) {
+  const std::size_t start = out.size();
+  out.resize(start + frameHeaderSize(payload.size(), mask != nullptr) + payload.size());
+  writeFrame(out.data() + start, opcode, payload, fin, rsv1, mask);
+}
+
+std::size_t appendMessage(std::string& out, Opcode opcode, std::span<const char> payload,
+                          std::size_t autoFrameSize, MaskKeySource* masks,
+                          PayloadCompressor* compressor) {
+  // The compressor's output lives in a per-thread scratch buffer that keeps its capacity,
+  // so compressing a message allocates nothing once the buffer has grown.
+  thread_local std::string scratch;
+  bool compressed = false;
+  if (compressor != nullptr) {
+    scratch.clear();
+    compressed = compressor->compress(payload, scratch);
+    if (compressed) payload = std::span<const char>(scratch.data(), scratch.size());
+  }
+
+  const std::size_t total = payload.size();
+  const std::size_t frameSize = autoFrameSize == 0 || autoFrameSize > total ? total : autoFrameSize;
+  const std::size_t frames = total == 0 ? 1 : (total + frameSize - 1) / frameSize;
+  const bool masked = masks != nullptr;
+
+  // Size everything first: one resize, then frames are written in place.
+  std::size_t wireSize = total;
+  if (frames > 1) wireSize += (frames - 1) * frameHeaderSize(frameSize, masked);
+  wireSize += frameHeaderSize(total - (frames - 1) * frameSize, masked);
+  std::size_t pos = out.size();
+  out.resize(pos + wireSize);
+
+  std::size_t offset = 0;
+  for (std::size_t i = 0; i < frames; ++i) {
+    const std::size_t n = i + 1 == frames ? total - offset : frameSize;
+    MaskKey key{};
+    if (masked) key = masks->next();
+    pos += writeFrame(out.data() + pos, i == 0 ? opcode : Opcode::Continuation,
+                      payload.subspan(offset, n), i + 1 == frames, compressed && i == 0,
+                      masked ? &key : nullptr);
+    offset += n;
+  }
+  return frames;
+}
+
+void appendCloseFrame(std::string& out, std::uint16_t code, std::string_view reason,
+                      const MaskKey* mask) {
+  const std::string payload = encodeClosePayload(code, reason);
+  appendFrame(out, Opcode::Close, payload, true, false, mask);
+}
+
+}  // namespace aerie::protocol

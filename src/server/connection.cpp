@@ -1,0 +1,178 @@
+#include "server/connection.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/log.hpp"
+#include "server/worker.hpp"
+
+namespace aerie::detail {
+
+Connection::Connection(Worker& worker, int fd, std::string remoteAddress, std::string remoteIp)
+    : worker_(worker),
+      socket_(worker.loop().io(), fd),
+      fd_(fd),
+      remoteAddress_(std::move(remoteAddress)),
+      remoteIp_(std::move(remoteIp)) {
+  worker_.link(*this);
+}
+
+Connection::~Connection() = default;
+
+void Connection::setSession(std::unique_ptr<Session> session) { session_ = std::move(session); }
+
+void Connection::resumeReading() {
+  readPaused_ = false;
+  if (!readArmed_ && !closed_ && !eofSeen_) armRead();
+}
+
+void Connection::armRead() {
+  readArmed_ = true;
+  retain();
+  socket_.async_wait(asio::posix::descriptor_base::wait_read,
+                     [this](const std::error_code& error) { onReadable(error); });
+}
+
+void Connection::armWrite() {
+  writeArmed_ = true;
+  retain();
+  socket_.async_wait(asio::posix::descriptor_base::wait_write,
+                     [this](const std::error_code& error) { onWritable(error); });
+}
+
+void Connection::onReadable(const std::error_code& error) {
+  readArmed_ = false;
+  if (error || closed_) {
+    release();
+    return;
+  }
+  std::span<char> buffer = worker_.loop().receiveBuffer();
+  // Read until the socket is empty: one wake-up serves everything that arrived. Bounded,
+  // so one busy client cannot starve the others on this loop.
+  for (int round = 0; round < 4 && !closed_ && !readPaused_; ++round) {
+    const ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
+    if (n > 0) {
+      bytesRead_ += static_cast<std::uint64_t>(n);
+      if (shutdownPending_ || writeShut_) continue;  // closing: discard until FIN
+      session_->onBytes(buffer.data(), static_cast<std::size_t>(n));
+      if (static_cast<std::size_t>(n) < buffer.size()) break;
+      continue;
+    }
+    if (n == 0) {
+      handleEof();
+      break;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    if (errno == EINTR) continue;
+    handleEof();
+    break;
+  }
+  if (!closed_) {
+    flush();  // corking: everything this read produced leaves in one send()
+    if (!readPaused_ && !eofSeen_) armRead();
+  }
+  release();
+}
+
+void Connection::handleEof() {
+  eofSeen_ = true;
+  if (writeShut_ || shutdownPending_) {
+    close();
+    return;
+  }
+  session_->onEof();
+}
+
+void Connection::write(std::string_view bytes) {
+  if (closed_ || writeShut_ || shutdownPending_) return;
+  out_.append(bytes);
+  commitWrite();
+}
+
+void Connection::commitWrite() {
+  if (!flushQueued && !closed_) worker_.queueFlush(*this);
+}
+
+void Connection::flush() {
+  if (closed_) return;
+  while (outHead_ < out_.size() && !writeArmed_) {
+    const ssize_t n = ::send(fd_, out_.data() + outHead_, out_.size() - outHead_, MSG_NOSIGNAL);
+    if (n > 0) {
+      outHead_ += static_cast<std::size_t>(n);
+      bytesSent_ += static_cast<std::uint64_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      armWrite();
+      break;
+    }
+    writeFailed(errno);
+    return;
+  }
+  if (outHead_ == out_.size()) {
+    out_.clear();
+    outHead_ = 0;
+    // Do not keep a large buffer for an idle connection.
+    if (out_.capacity() > 64 * 1024) out_.shrink_to_fit();
+  } else if (outHead_ > 64 * 1024 && outHead_ * 2 > out_.size()) {
+    out_.erase(0, outHead_);
+    outHead_ = 0;
+  }
+  if (buffered() < lowWaterMark_ || buffered() == 0) session_->onBelowLowWater();
+  if (buffered() == 0) {
+    if (shutdownPending_ && !writeShut_) {
+      shutdownPending_ = false;
+      writeShut_ = true;
+      ::shutdown(fd_, SHUT_WR);
+      if (eofSeen_) {
+        close();
+        return;
+      }
+      resumeReading();  // wait for the peer's FIN
+    }
+    if (!closed_) session_->onDrained();
+  }
+}
+
+void Connection::onWritable(const std::error_code& error) {
+  writeArmed_ = false;
+  if (!error && !closed_) flush();
+  release();
+}
+
+void Connection::writeFailed(int err) {
+  log::debug("connection {}: send failed: {}", remoteAddress_, std::strerror(err));
+  out_.clear();
+  outHead_ = 0;
+  eofSeen_ = true;
+  if (session_) session_->onEof();
+  close();
+}
+
+void Connection::shutdownAfterDrain(std::chrono::steady_clock::time_point deadline) {
+  if (closed_ || writeShut_ || shutdownPending_) return;
+  closeDeadline_ = deadline;
+  shutdownPending_ = true;
+  flush();
+}
+
+void Connection::close() noexcept {
+  if (closed_) return;
+  closed_ = true;
+  std::error_code ignored;
+  socket_.cancel(ignored);
+  socket_.close(ignored);
+  if (session_) session_->onClosed();
+  worker_.unlink(*this);
+  release();  // the worker list's reference
+}
+
+void Connection::release() noexcept {
+  if (--refs_ == 0) delete this;
+}
+
+}  // namespace aerie::detail

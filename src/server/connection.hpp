@@ -1,0 +1,132 @@
+// One accepted socket on one loop: non-blocking reads into the loop's shared receive
+// buffer, corked writes, and the lifetime rules. What the bytes mean is up to the current
+// Session (HTTP first, WebSocket after an upgrade).
+//
+// Reads: wait for readability, then recv() into the thread's buffer until EAGAIN; the
+// session parses in place. Writes: sessions append to `out_`; after a read has been
+// handled (or at the end of the loop turn for writes triggered elsewhere) everything
+// is sent with one send() per socket. What the kernel does not take waits for writability.
+#pragma once
+
+#include <asio/posix/stream_descriptor.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "net/loop.hpp"
+
+namespace aerie::detail {
+
+class ServerImpl;
+class Worker;
+class Connection;
+
+/// The protocol spoken on a connection.
+class Session {
+ public:
+  virtual ~Session() = default;
+  /// Bytes read (in the loop's shared buffer: copy what must outlive the call).
+  virtual void onBytes(char* data, std::size_t size) = 0;
+  /// The peer closed its side or the socket failed.
+  virtual void onEof() = 0;
+  /// All queued output has been written.
+  virtual void onDrained() {}
+  /// Queued output fell below the low-water mark given to setLowWaterMark().
+  virtual void onBelowLowWater() {}
+  /// Called about every Worker::kTickInterval for timeouts and heartbeats.
+  virtual void onTick(std::chrono::steady_clock::time_point now) = 0;
+  /// The connection is gone: release everything that refers to it.
+  virtual void onClosed() = 0;
+  /// The server is stopping: finish what is in progress and close (WebSocket: 1001).
+  virtual void shutdownGracefully() = 0;
+};
+
+class Connection {
+ public:
+  Connection(Worker& worker, int fd, std::string remoteAddress, std::string remoteIp);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  Worker& worker() noexcept { return worker_; }
+  const std::string& remoteAddress() const noexcept { return remoteAddress_; }
+  const std::string& remoteIp() const noexcept { return remoteIp_; }
+
+  void setSession(std::unique_ptr<Session> session);
+  Session* session() noexcept { return session_.get(); }
+
+  /// Starts waiting for input (no-op while paused or already waiting).
+  void resumeReading();
+  /// Stops reading until resumeReading(): for rate limits and while a response is produced.
+  void pauseReading() noexcept { readPaused_ = true; }
+  bool readingPaused() const noexcept { return readPaused_; }
+
+  /// Queues bytes; they leave with the next flush (at the latest at the end of this turn).
+  void write(std::string_view bytes);
+  /// A buffer to append to directly (avoids a copy for frame serialisation); call
+  /// commitWrite() after appending.
+  std::string& outputBuffer() noexcept { return out_; }
+  void commitWrite();
+  /// Bytes queued and not yet accepted by the kernel.
+  std::size_t buffered() const noexcept { return out_.size() - outHead_; }
+  void setLowWaterMark(std::size_t bytes) noexcept { lowWaterMark_ = bytes; }
+  /// Sends what is queued now.
+  void flush();
+
+  /// No more writes: once the queue drained, shut down our sending side (the peer sees
+  /// FIN) and keep reading until its FIN or the deadline, so a close frame is not lost to
+  /// a reset caused by unread data.
+  void shutdownAfterDrain(std::chrono::steady_clock::time_point deadline);
+  /// Closes the socket now; the object goes away once no wait is pending.
+  void close() noexcept;
+  bool closed() const noexcept { return closed_; }
+  /// The peer closed its sending side.
+  bool eofSeen() const noexcept { return eofSeen_; }
+  /// Moment the connection must be gone at the latest (set by shutdownAfterDrain()).
+  std::chrono::steady_clock::time_point closeDeadline() const noexcept { return closeDeadline_; }
+
+  std::uint64_t bytesRead() const noexcept { return bytesRead_; }
+  std::uint64_t bytesSent() const noexcept { return bytesSent_; }
+
+  // Keeps the object alive across an asynchronous step.
+  void retain() noexcept { ++refs_; }
+  void release() noexcept;
+
+  // Intrusive list of the worker's connections.
+  Connection* prev = nullptr;
+  Connection* next = nullptr;
+  bool flushQueued = false;
+
+ private:
+  void armRead();
+  void armWrite();
+  void onReadable(const std::error_code& error);
+  void onWritable(const std::error_code& error);
+  void handleEof();
+  void writeFailed(int err);
+
+  Worker& worker_;
+  asio::posix::stream_descriptor socket_;
+  int fd_;
+  std::string remoteAddress_;
+  std::string remoteIp_;
+  std::unique_ptr<Session> session_;
+  std::string out_;
+  std::size_t outHead_ = 0;
+  std::size_t lowWaterMark_ = 0;
+  std::uint64_t bytesRead_ = 0;
+  std::uint64_t bytesSent_ = 0;
+  std::chrono::steady_clock::time_point closeDeadline_{};
+  unsigned refs_ = 1;  // the worker's list holds one until close()
+  bool readArmed_ = false;
+  bool writeArmed_ = false;
+  bool readPaused_ = false;
+  bool shutdownPending_ = false;
+  bool writeShut_ = false;
+  bool closed_ = false;
+  bool eofSeen_ = false;
+};
+
+}  // namespace aerie::detail

@@ -1,0 +1,251 @@
+#include "server/http_session.hpp"
+
+#include "aerie/http/response_head.hpp"
+#include "aerie/http/status.hpp"
+#include "aerie/http/url.hpp"
+#include "core/log.hpp"
+#include "server/server_impl.hpp"
+#include "server/upgrade.hpp"
+#include "server/worker.hpp"
+
+namespace aerie::detail {
+namespace {
+
+http::ParserLimits limitsFrom(const ServerOptions& options) {
+  http::ParserLimits limits;
+  limits.maxRequestLineSize = options.maxRequestLineSize;
+  limits.maxHeaderSize = options.maxHeaderSize;
+  limits.maxBodySize = options.maxBodySize;
+  return limits;
+}
+
+thread_local http::DateCache dateCache;
+
+}  // namespace
+
+HttpSession::HttpSession(ServerImpl& server, Connection& connection)
+    : server_(server),
+      connection_(connection),
+      parser_(limitsFrom(server.options())),
+      idleSince_(Worker::steadyNow()) {}
+
+void HttpSession::onBytes(char* data, std::size_t size) {
+  if (busy_) {
+    // A response is in progress: keep pipelined bytes (they are in the shared buffer).
+    pending_.append(data, size);
+    connection_.pauseReading();
+    return;
+  }
+  process(data, size);
+}
+
+bool HttpSession::process(const char* data, std::size_t size) {
+  while (true) {
+    const http::RequestParser::Result result = parser_.feed(data, size);
+    data += result.consumed;
+    size -= result.consumed;
+    partialBytes_ += result.consumed;
+    switch (result.event) {
+      case http::RequestParser::Event::NeedMore:
+        return true;
+      case http::RequestParser::Event::HeadComplete:
+        if (parser_.expectsContinue()) connection_.write("HTTP/1.1 100 Continue\r\n\r\n");
+        continue;
+      case http::RequestParser::Event::BodyChunk:
+        body_.append(result.body);
+        continue;
+      case http::RequestParser::Event::Error:
+        fail(result.status, result.reason);
+        return true;
+      case http::RequestParser::Event::MessageComplete:
+        break;
+    }
+    partialBytes_ = 0;
+    restOfRead_ = {data, size};
+    synchronous_ = true;
+    startResponse();
+    synchronous_ = false;
+    if (busy_) {
+      // Answered asynchronously: keep the rest until the response is written.
+      pending_.assign(data, size);
+      restOfRead_ = {};
+      connection_.pauseReading();
+      return true;
+    }
+    Connection& connection = connection_;
+    const bool keepGoing = completeResponse();
+    connection.release();  // startResponse()'s retain
+    if (!keepGoing) return false;
+    restOfRead_ = {};
+  }
+}
+
+void HttpSession::startResponse() {
+  http::RequestHead head = parser_.takeHead();
+  std::string path;
+  std::string query;
+  if (auto target = http::splitTarget(head.target)) {
+    auto decoded = http::percentDecode(target->path);
+    path = decoded ? std::move(*decoded) : std::move(target->path);
+    query = std::move(target->query);
+  } else {
+    path = head.target;
+  }
+  request_ = std::make_unique<http::Request>(std::move(head), std::move(path), std::move(query),
+                                             connection_.remoteAddress());
+  request_->setBody(std::move(body_));
+  body_.clear();
+  response_ = std::make_unique<http::Response>();
+  responderError_ = nullptr;
+  responseReady_ = false;
+  busy_ = true;
+  connection_.retain();  // until the responders finished
+  runResponders().start(&HttpSession::responderDone, this);
+  if (responseReady_ && synchronous_) busy_ = false;
+}
+
+Task<> HttpSession::runResponders() {
+  for (const Responder& responder : server_.host().responders()) {
+    co_await responder(*request_, *response_);
+    if (response_->started()) co_return;
+  }
+}
+
+void HttpSession::responderDone(void* self, std::exception_ptr error) noexcept {
+  auto* session = static_cast<HttpSession*>(self);
+  session->responderError_ = std::move(error);
+  session->responseReady_ = true;
+  if (session->synchronous_) return;  // process() completes it
+  session->busy_ = false;
+  Connection& connection = session->connection_;
+  if (session->completeResponse()) {
+    std::string pending = std::move(session->pending_);
+    session->pending_.clear();
+    if (session->process(pending.data(), pending.size()) && !session->busy_) {
+      connection.resumeReading();
+    }
+  }
+  connection.flush();
+  connection.release();
+}
+
+bool HttpSession::completeResponse() {
+  Connection& connection = connection_;
+  if (connection.closed()) return false;
+  http::Response& response = *response_;
+  const http::RequestHead& head = request_->head();
+  int status = response.status();
+  if (responderError_) {
+    try {
+      std::rethrow_exception(responderError_);
+    } catch (const std::exception& e) {
+      log::error("{} {} {}: responder threw: {}", connection.remoteAddress(), head.method,
+                 head.target, e.what());
+    } catch (...) {
+      log::error("{} {} {}: responder threw an unknown exception", connection.remoteAddress(),
+                 head.method, head.target);
+    }
+    response = http::Response();
+    response.setStatus(500);
+    response.body() = "Internal Server Error\n";
+    status = 500;
+  } else if (!response.started()) {
+    response.setStatus(404);
+    response.body() = "Not Found\n";
+    status = 404;
+  }
+
+  if (status == 101) {
+    auto* upgrade = dynamic_cast<ConnectionUpgrade*>(response.upgrade().get());
+    if (upgrade == nullptr) {
+      log::error("{} {}: a responder answered 101 without an upgrade", connection.remoteAddress(),
+                 head.target);
+      fail(500, "Internal Server Error");
+      return false;
+    }
+    std::string& out = connection.outputBuffer();
+    (void)http::writeResponseHead(out, 101, response.headers());
+    connection.commitWrite();
+    std::string pending =
+        restOfRead_.data() != nullptr ? std::string(restOfRead_) : std::move(pending_);
+    auto keep = response.upgrade();  // outlives this session
+    upgrade->takeOver(connection, std::move(pending));  // destroys *this
+    return false;
+  }
+
+  ++served_;
+  const ServerOptions& options = server_.options();
+  const bool keepAlive = head.keepAlive() && !stopping_ && !connection.eofSeen() &&
+                         (options.maxRequestsPerConnection == 0 ||
+                          served_ < options.maxRequestsPerConnection) &&
+                         server_.state() == Server::State::Started;
+  http::Headers& headers = response.headers();
+  headers.set("Date", dateCache.now());
+  if (options.serverToken != nullptr && options.serverToken[0] != '\0' && !headers.contains("server")) {
+    headers.set("Server", options.serverToken);
+  }
+  const bool bodyAllowed = status >= 200 && status != 204 && status != 304;
+  if (bodyAllowed) {
+    headers.set("Content-Length", std::to_string(response.body().size()));
+    if (!response.body().empty() && !headers.contains("content-type")) {
+      headers.set("Content-Type", "text/html; charset=utf-8");
+    }
+  }
+  if (!keepAlive) headers.set("Connection", "close");
+  std::string& out = connection.outputBuffer();
+  if (!http::writeResponseHead(out, status, headers)) {
+    log::error("{} {}: the response has an invalid header; answering 500", connection.remoteAddress(),
+               head.target);
+    fail(500, "Internal Server Error");
+    return false;
+  }
+  if (bodyAllowed && head.method != "HEAD") out.append(response.body());
+  connection.commitWrite();
+  request_.reset();
+  response_.reset();
+  idleSince_ = Worker::steadyNow();
+  if (!keepAlive) {
+    connection.shutdownAfterDrain(Worker::steadyNow() + options.shutdownTimeout);
+    return false;
+  }
+  return true;
+}
+
+void HttpSession::fail(int status, std::string_view reason) {
+  log::info("{}: {} {}", connection_.remoteAddress(), status, reason);
+  http::Headers headers;
+  headers.set("Date", dateCache.now());
+  headers.set("Content-Type", "text/plain; charset=utf-8");
+  headers.set("Connection", "close");
+  std::string body = std::string(http::reasonPhrase(status)) + ": " + std::string(reason) + "\n";
+  headers.set("Content-Length", std::to_string(body.size()));
+  std::string& out = connection_.outputBuffer();
+  (void)http::writeResponseHead(out, status, headers);
+  out.append(body);
+  connection_.commitWrite();
+  connection_.shutdownAfterDrain(Worker::steadyNow() + server_.options().shutdownTimeout);
+}
+
+void HttpSession::onEof() {
+  // The client finished sending; what we answered so far still goes out. A responder
+  // still running writes its response first (completeResponse() sees the EOF).
+  if (busy_) return;
+  connection_.shutdownAfterDrain(Worker::steadyNow() + server_.options().shutdownTimeout);
+}
+
+void HttpSession::onTick(std::chrono::steady_clock::time_point now) {
+  if (busy_ || connection_.closeDeadline() != std::chrono::steady_clock::time_point{}) return;
+  const ServerOptions& options = server_.options();
+  if (partialBytes_ > 0) {
+    if (now - idleSince_ >= options.headerTimeout) fail(408, "request not received in time");
+    return;
+  }
+  if (now - idleSince_ >= options.keepAliveTimeout) connection_.close();
+}
+
+void HttpSession::shutdownGracefully() {
+  stopping_ = true;
+  if (!busy_) connection_.close();
+}
+
+}  // namespace aerie::detail

@@ -1,0 +1,60 @@
+// HTTP/1.1 on a connection: parse requests, run the Host's responders (the first that
+// starts a response wins; 404 if none does), write responses in order, keep-alive, and
+// hand the connection over on a 101 upgrade.
+#pragma once
+
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "aerie/http/request.hpp"
+#include "aerie/http/request_parser.hpp"
+#include "aerie/http/response.hpp"
+#include "server/connection.hpp"
+
+namespace aerie::detail {
+
+class ServerImpl;
+
+class HttpSession final : public Session {
+ public:
+  HttpSession(ServerImpl& server, Connection& connection);
+
+  void onBytes(char* data, std::size_t size) override;
+  void onEof() override;
+  void onTick(std::chrono::steady_clock::time_point now) override;
+  void onClosed() override {}
+  void shutdownGracefully() override;
+
+ private:
+  /// Parses and answers requests in `data`; returns false once `this` is gone (upgraded).
+  bool process(const char* data, std::size_t size);
+  /// Runs the responders for the request just read. True when they finished synchronously.
+  void startResponse();
+  /// Writes the response; false once `this` is gone (upgraded) or the connection closes.
+  bool completeResponse();
+  Task<> runResponders();
+  static void responderDone(void* self, std::exception_ptr error) noexcept;
+  void fail(int status, std::string_view reason);
+
+  ServerImpl& server_;
+  Connection& connection_;
+  http::RequestParser parser_;
+  std::string body_;
+  std::unique_ptr<http::Request> request_;
+  std::unique_ptr<http::Response> response_;
+  std::exception_ptr responderError_;
+  std::string pending_;          // bytes after the request being answered asynchronously
+  std::string_view restOfRead_;  // same, while the responder runs synchronously
+  std::chrono::steady_clock::time_point idleSince_;
+  std::size_t served_ = 0;
+  std::size_t partialBytes_ = 0;  // bytes of a request not complete yet
+  bool busy_ = false;
+  bool synchronous_ = false;
+  bool responseReady_ = false;
+  bool stopping_ = false;
+};
+
+}  // namespace aerie::detail

@@ -1,0 +1,88 @@
+#include "aerie/server/router.hpp"
+
+#include <memory>
+#include <string>
+
+#include "aerie/http/url.hpp"
+
+namespace aerie {
+namespace {
+
+std::vector<std::string> splitPath(std::string_view path) {
+  std::vector<std::string> segments;
+  std::size_t start = 0;
+  if (!path.empty() && path.front() == '/') start = 1;
+  while (start <= path.size()) {
+    const std::size_t end = path.find('/', start);
+    const std::size_t stop = end == std::string_view::npos ? path.size() : end;
+    segments.emplace_back(path.substr(start, stop - start));
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return segments;
+}
+
+bool isParameter(const std::string& segment) {
+  return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+/// Matches `path` against a route; fills route parameters on success.
+bool matches(const Router::Route& route, const std::vector<std::string>& path,
+             std::vector<std::pair<std::string, std::string>>& params) {
+  if (route.segments.size() != path.size()) return false;
+  params.clear();
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    const std::string& pattern = route.segments[i];
+    if (isParameter(pattern)) {
+      if (path[i].empty()) return false;
+      params.emplace_back(pattern.substr(1, pattern.size() - 2), path[i]);
+    } else if (pattern != path[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Router& Router::route(std::string_view method, std::string_view path, Responder responder) {
+  routes_.push_back(Route{std::string(method), splitPath(path), std::move(responder)});
+  return *this;
+}
+
+Router::operator Responder() const {
+  auto routes = std::make_shared<const std::vector<Route>>(routes_);
+  std::vector<std::shared_ptr<ServerObserver>> observers;
+  for (const Route& route : routes_) {
+    for (const auto& observer : route.responder.observers()) observers.push_back(observer);
+  }
+  Responder::Function function = [routes](http::Request& request,
+                                          http::Response& response) -> Task<> {
+    const std::vector<std::string> path = splitPath(request.path());
+    std::vector<std::pair<std::string, std::string>> params;
+    std::string allow;
+    for (const Route& route : *routes) {
+      if (!matches(route, path, params)) continue;
+      const bool methodMatches =
+          route.method == request.method() || (route.method == "GET" && request.method() == "HEAD");
+      if (methodMatches) {
+        request.setParams(std::move(params));
+        co_await route.responder(request, response);
+        co_return;
+      }
+      if (allow.find(route.method) == std::string::npos) {
+        if (!allow.empty()) allow += ", ";
+        allow += route.method;
+      }
+    }
+    if (!allow.empty()) {
+      response.setStatus(405);
+      response.setHeader("Allow", allow);
+      co_await response.send("Method Not Allowed\n");
+    }
+    // No route for this path: leave the response unstarted for the next responder.
+  };
+  return Responder(std::move(function), std::move(observers));
+}
+
+}  // namespace aerie

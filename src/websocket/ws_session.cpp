@@ -1,0 +1,335 @@
+#include "websocket/ws_session.hpp"
+
+#include "aerie/protocol/close_code.hpp"
+#include "aerie/protocol/frame_writer.hpp"
+#include "core/log.hpp"
+#include "server/worker.hpp"
+#include "websocket/app.hpp"
+
+namespace aerie::detail {
+
+using protocol::Opcode;
+namespace close_code = protocol::close_code;
+
+namespace {
+protocol::ParserOptions parserOptions(const ws::Options& options) {
+  protocol::ParserOptions parser;
+  parser.role = protocol::Role::Server;
+  parser.maxFrameSize = options.maxFrameSize;
+  parser.maxMessageSize = options.maxMessageSize;
+  parser.validateUtf8 = options.validateUtf8;
+  parser.textOnly = options.textOnly;
+  parser.rsv1Allowed = false;  // permessage-deflate is not negotiated yet
+  return parser;
+}
+}  // namespace
+
+void WsParserSink::onMessageBegin(Opcode opcode, bool compressed) {
+  session->onMessageBegin(opcode, compressed);
+}
+void WsParserSink::onMessageData(std::span<const char> chunk, bool fin) {
+  session->onMessageData(chunk, fin);
+}
+void WsParserSink::onPing(std::span<const char> payload) { session->onPing(payload); }
+void WsParserSink::onPong(std::span<const char> payload) { session->onPong(payload); }
+void WsParserSink::onClose(std::uint16_t code, std::string_view reason) {
+  session->onClose(code, reason);
+}
+
+WsSession::WsSession(Connection& connection, std::shared_ptr<WebsocketApp> app, ClientId id,
+                     std::shared_ptr<ClientStats> stats)
+    : connection_(connection),
+      app_(std::move(app)),
+      id_(id),
+      stats_(std::move(stats)),
+      parser_(sink_, parserOptions(app_->options())) {
+  const auto now = Worker::steadyNow();
+  lastRead_ = lastActivity_ = lastPing_ = windowSecond_ = windowMinute_ = now;
+  connection_.setLowWaterMark(app_->options().lowWaterMark);
+}
+
+WsSession::~WsSession() = default;
+
+void WsSession::opened() {
+  opening_ = false;
+  if (finished_) return;
+  if (!pending_.empty()) {
+    std::string pending = std::move(pending_);
+    pending_.clear();
+    parse(pending.data(), pending.size());
+  }
+  if (!closeSent_ && !connection_.closed()) {
+    connection_.flush();
+    connection_.resumeReading();
+  }
+}
+
+void WsSession::onBytes(char* data, std::size_t size) {
+  if (opening_) {
+    // onOpen has not finished: keep the bytes (they are in the shared buffer) for later.
+    pending_.append(data, size);
+    connection_.pauseReading();
+    return;
+  }
+  parse(data, size);
+}
+
+void WsSession::parse(char* data, std::size_t size) {
+  const std::int64_t unixNow = Worker::unixNow();
+  lastRead_ = lastActivity_ = Worker::steadyNow();
+  ClientStats::add(stats_->bytesRead, size);
+  stats_->lastReadAt.store(unixNow, std::memory_order_relaxed);
+  const protocol::ParseResult result = parser_.consume(data, size);
+  const std::uint64_t frames = parser_.framesParsed() - framesCounted_;
+  framesCounted_ = parser_.framesParsed();
+  ClientStats::add(stats_->framesRead, frames);
+  framesThisSecond_ += frames;
+  bytesThisMinute_ += size;
+  if (result.error) {
+    log::warn("client {} ({}): {} -> closing with {}", id_, connection_.remoteAddress(),
+              result.error.reason, result.error.closeCode);
+    if (message_) {
+      message_->failed = true;
+      auto message = std::move(message_);
+      message->wake();
+    }
+    sendClose(result.error.closeCode, result.error.reason);
+    closeCode_ = result.error.closeCode;
+    closeReason_ = std::string(result.error.reason);
+    finishClose();
+    return;
+  }
+  checkRateLimits();
+}
+
+void WsSession::checkRateLimits() {
+  const auto& options = app_->options();
+  if ((options.maxFramesPerSecond != 0 && framesThisSecond_ > options.maxFramesPerSecond) ||
+      (options.maxBytesPerMinute != 0 && bytesThisMinute_ > options.maxBytesPerMinute)) {
+    if (!rateLimited_) {
+      log::debug("client {}: rate limit reached, reading paused", id_);
+    }
+    rateLimited_ = true;
+    connection_.pauseReading();
+  }
+}
+
+void WsSession::onMessageBegin(Opcode opcode, bool /*compressed*/) {
+  message_ = std::make_shared<ws::detail::MessageState>();
+  message_->binary = opcode == Opcode::Binary;
+  messageDispatched_ = false;
+  stats_->lastDataReadAt.store(Worker::unixNow(), std::memory_order_relaxed);
+}
+
+void WsSession::onMessageData(std::span<const char> chunk, bool fin) {
+  if (!message_) return;
+  message_->data.append(chunk.data(), chunk.size());
+  if (fin) {
+    message_->complete = true;
+    ClientStats::add(stats_->messagesRead, 1);
+  }
+  if (closeSent_) {  // after close() no onData (seed 002); the message is dropped
+    if (fin) message_.reset();
+    return;
+  }
+  if (!messageDispatched_) {
+    messageDispatched_ = true;
+    auto state = message_;
+    if (fin) message_.reset();
+    app_->dispatchData(id_, ws::Message(std::move(state)));
+    return;
+  }
+  if (fin) {
+    auto state = std::move(message_);
+    state->wake();
+  } else {
+    message_->wake();
+  }
+}
+
+void WsSession::onPing(std::span<const char> payload) {
+  if (!closeSent_) sendControl(Opcode::Pong, payload);
+}
+
+void WsSession::onPong(std::span<const char> /*payload*/) { unansweredPings_ = 0; }
+
+void WsSession::onClose(std::uint16_t code, std::string_view reason) {
+  closeReceived_ = true;
+  if (!closeSent_) {
+    // Echo the code (RFC 6455 5.5.1); an empty close is answered with an empty close.
+    closeCode_ = code;
+    closeReason_ = std::string(reason);
+    sendClose(code, {});
+  } else if (closeCode_ == close_code::Abnormal) {
+    closeCode_ = code;
+    closeReason_ = std::string(reason);
+  }
+  finishClose();
+}
+
+void WsSession::sendControl(Opcode opcode, std::span<const char> payload) {
+  std::string& out = connection_.outputBuffer();
+  const std::size_t before = out.size();
+  protocol::appendFrame(out, opcode, payload, true, false, nullptr);
+  connection_.commitWrite();
+  countSent(out.size() - before, 1, false);
+}
+
+void WsSession::sendClose(std::uint16_t code, std::string_view reason) {
+  if (closeSent_ || connection_.closed()) return;
+  closeSent_ = true;
+  std::string& out = connection_.outputBuffer();
+  const std::size_t before = out.size();
+  if (code == close_code::NoStatus) {
+    protocol::appendFrame(out, Opcode::Close, {}, true, false, nullptr);
+  } else {
+    protocol::appendCloseFrame(out, code, reason, nullptr);
+  }
+  connection_.commitWrite();
+  countSent(out.size() - before, 1, false);
+}
+
+void WsSession::finishClose() {
+  // Our close frame is queued: send it, half-close, wait (bounded) for the peer's FIN.
+  connection_.shutdownAfterDrain(Worker::steadyNow() + app_->options().closePeriod);
+}
+
+void WsSession::close(std::uint16_t code, std::string_view reason) {
+  if (closeSent_ || finished_) return;
+  closeCode_ = code;
+  closeReason_ = std::string(reason);
+  sendClose(code, reason);
+  if (closeReceived_) {
+    finishClose();
+    return;
+  }
+  // Wait for the client's close frame, at most closePeriod (the worker's tick drops it).
+  connection_.flush();
+}
+
+void WsSession::sendMessage(Opcode opcode, std::string_view payload) {
+  if (closeSent_ || finished_ || connection_.closed()) return;
+  std::string& out = connection_.outputBuffer();
+  const std::size_t before = out.size();
+  const std::size_t frames = protocol::appendMessage(
+      out, opcode, {payload.data(), payload.size()}, app_->options().autoFrameSize, nullptr, nullptr);
+  connection_.commitWrite();
+  countSent(out.size() - before, static_cast<std::uint32_t>(frames), true);
+  checkBackpressure();
+}
+
+void WsSession::sendPrepared(std::string_view frames, std::uint32_t frameCount) {
+  if (closeSent_ || finished_ || connection_.closed()) return;
+  connection_.outputBuffer().append(frames);
+  connection_.commitWrite();
+  countSent(frames.size(), frameCount, true);
+  checkBackpressure();
+}
+
+void WsSession::countSent(std::size_t bytes, std::uint32_t frames, bool data) {
+  const std::int64_t now = Worker::unixNow();
+  ClientStats::add(stats_->bytesSent, bytes);
+  ClientStats::add(stats_->framesSent, frames);
+  stats_->lastSentAt.store(now, std::memory_order_relaxed);
+  if (data) {
+    ClientStats::add(stats_->messagesSent, 1);
+    stats_->lastDataSentAt.store(now, std::memory_order_relaxed);
+  }
+  lastActivity_ = Worker::steadyNow();
+}
+
+void WsSession::checkBackpressure() {
+  const std::size_t limit = app_->options().maxBackpressure;
+  if (limit == 0 || connection_.buffered() <= limit) return;
+  // A slow consumer: its close frame could not get through the backlog anyway.
+  log::warn("client {} ({}): {} bytes waiting exceed maxBackpressure -> closing with 1008", id_,
+            connection_.remoteAddress(), connection_.buffered());
+  closeCode_ = close_code::PolicyViolation;
+  closeReason_ = "Slow consumer: send buffer limit exceeded";
+  closeSent_ = true;
+  connection_.close();
+}
+
+bool WsSession::saturated() const noexcept {
+  return !finished_ && connection_.buffered() > app_->options().highWaterMark;
+}
+
+void WsSession::onBelowLowWater() {
+  if (drainWaiters_.empty()) return;
+  std::vector<std::coroutine_handle<>> waiters;
+  waiters.swap(drainWaiters_);
+  for (auto waiter : waiters) waiter.resume();
+}
+
+void WsSession::onEof() {
+  if (!closeReceived_ && closeCode_ == close_code::Abnormal) {
+    closeReason_ = "Client closed the connection without a close frame";
+  }
+  connection_.close();
+}
+
+void WsSession::onTick(std::chrono::steady_clock::time_point now) {
+  if (finished_) return;
+  const auto& options = app_->options();
+  if (now - windowSecond_ >= std::chrono::seconds(1)) {
+    windowSecond_ = now;
+    framesThisSecond_ = 0;
+  }
+  if (now - windowMinute_ >= std::chrono::minutes(1)) {
+    windowMinute_ = now;
+    bytesThisMinute_ = 0;
+  }
+  if (rateLimited_ &&
+      (options.maxFramesPerSecond == 0 || framesThisSecond_ <= options.maxFramesPerSecond) &&
+      (options.maxBytesPerMinute == 0 || bytesThisMinute_ <= options.maxBytesPerMinute)) {
+    rateLimited_ = false;
+    if (!opening_ && !closeSent_) connection_.resumeReading();
+  }
+  if (closeSent_) {
+    // Waiting for the client's close frame: bounded by closePeriod.
+    if (connection_.closeDeadline() == std::chrono::steady_clock::time_point{} &&
+        now - lastActivity_ >= options.closePeriod) {
+      connection_.close();
+    }
+    return;
+  }
+  if (options.heartbeatPeriod.count() > 0 && now - lastRead_ >= options.heartbeatPeriod &&
+      now - lastPing_ >= options.heartbeatPeriod) {
+    if (unansweredPings_ >= options.queuedPingLimit) {
+      log::warn("client {} ({}): {} pings unanswered -> closing with 1008", id_,
+                connection_.remoteAddress(), unansweredPings_);
+      close(close_code::PolicyViolation, "Exceeded unanswered PING limit");
+      return;
+    }
+    ++unansweredPings_;
+    lastPing_ = now;
+    sendControl(Opcode::Ping, {});
+  }
+  if (options.idleTimeout.count() > 0 && now - lastActivity_ >= options.idleTimeout) {
+    log::info("client {} ({}): idle for {} ms -> closing with 1001", id_, connection_.remoteAddress(),
+              options.idleTimeout.count());
+    close(close_code::GoingAway, "Idle timeout");
+  }
+}
+
+void WsSession::shutdownGracefully() { close(close_code::GoingAway, "Server shutting down"); }
+
+void WsSession::onClosed() {
+  if (finished_) return;
+  finished_ = true;
+  if (message_) {
+    message_->failed = true;
+    auto message = std::move(message_);
+    message->wake();
+  }
+  // Waiters resume from the loop, not from inside the connection's teardown.
+  if (!drainWaiters_.empty()) {
+    connection_.worker().loop().post([waiters = std::move(drainWaiters_)] {
+      for (auto waiter : waiters) waiter.resume();
+    });
+    drainWaiters_.clear();
+  }
+  app_->closed(id_, connection_.worker().index(), opening_, closeCode_, std::move(closeReason_));
+}
+
+}  // namespace aerie::detail

@@ -1,0 +1,113 @@
+// A WebSocket connection on the server: the protocol parser's sink, the close handshake,
+// heartbeats, rate limits and backpressure for one client.
+#pragma once
+
+#include <any>
+#include <chrono>
+#include <coroutine>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aerie/protocol/parser.hpp"
+#include "aerie/websocket/client_id.hpp"
+#include "aerie/websocket/message.hpp"
+#include "server/connection.hpp"
+#include "websocket/client_stats.hpp"
+
+namespace aerie::detail {
+
+class WebsocketApp;
+class WsSession;
+
+/// The parser's sink: forwards to the session (which is incomplete where the parser member
+/// is declared, so it cannot be the sink type itself).
+struct WsParserSink {
+  WsSession* session;
+  void onMessageBegin(protocol::Opcode opcode, bool compressed);
+  void onMessageData(std::span<const char> chunk, bool fin);
+  void onPing(std::span<const char> payload);
+  void onPong(std::span<const char> payload);
+  void onClose(std::uint16_t code, std::string_view reason);
+};
+
+class WsSession final : public Session {
+ public:
+  WsSession(Connection& connection, std::shared_ptr<WebsocketApp> app, ClientId id,
+            std::shared_ptr<ClientStats> stats);
+  ~WsSession() override;
+
+  ClientId id() const noexcept { return id_; }
+  Connection& connection() noexcept { return connection_; }
+
+  /// Called once onOpen's task finished: messages are handed over from now on.
+  void opened();
+  /// Bytes that arrived with the handshake (before onOpen finished), parsed once opened.
+  void setPending(std::string bytes) { pending_ = std::move(bytes); }
+
+  // Endpoint operations (on this session's thread).
+  void sendMessage(protocol::Opcode opcode, std::string_view payload);
+  /// Frames serialised once for many recipients.
+  void sendPrepared(std::string_view frames, std::uint32_t frameCount);
+  void close(std::uint16_t code, std::string_view reason);
+  bool saturated() const noexcept;
+  void addDrainWaiter(std::coroutine_handle<> waiter) { drainWaiters_.push_back(waiter); }
+
+  // Session
+  void onBytes(char* data, std::size_t size) override;
+  void onEof() override;
+  void onBelowLowWater() override;
+  void onTick(std::chrono::steady_clock::time_point now) override;
+  void onClosed() override;
+  void shutdownGracefully() override;
+
+  // Parser sink
+  void onMessageBegin(protocol::Opcode opcode, bool compressed);
+  void onMessageData(std::span<const char> chunk, bool fin);
+  void onPing(std::span<const char> payload);
+  void onPong(std::span<const char> payload);
+  void onClose(std::uint16_t code, std::string_view reason);
+
+ private:
+  void parse(char* data, std::size_t size);
+  void sendControl(protocol::Opcode opcode, std::span<const char> payload);
+  void sendClose(std::uint16_t code, std::string_view reason);
+  void finishClose();
+  void countSent(std::size_t bytes, std::uint32_t frames, bool data);
+  void checkBackpressure();
+  void checkRateLimits();
+
+  Connection& connection_;
+  std::shared_ptr<WebsocketApp> app_;
+  ClientId id_;
+  std::shared_ptr<ClientStats> stats_;
+  WsParserSink sink_{this};
+  protocol::Parser<WsParserSink> parser_;
+  std::shared_ptr<ws::detail::MessageState> message_;  // in progress
+  bool messageDispatched_ = false;
+  std::string pending_;
+  std::vector<std::coroutine_handle<>> drainWaiters_;
+
+  bool opening_ = true;
+  bool closeSent_ = false;
+  bool closeReceived_ = false;
+  bool finished_ = false;
+  bool rateLimited_ = false;
+  std::uint16_t closeCode_ = protocol::close_code::Abnormal;
+  std::string closeReason_;
+
+  std::chrono::steady_clock::time_point lastRead_;
+  std::chrono::steady_clock::time_point lastActivity_;
+  std::chrono::steady_clock::time_point lastPing_;
+  std::uint32_t unansweredPings_ = 0;
+  std::chrono::steady_clock::time_point windowSecond_;
+  std::chrono::steady_clock::time_point windowMinute_;
+  std::uint64_t framesThisSecond_ = 0;
+  std::uint64_t bytesThisMinute_ = 0;
+  std::uint64_t framesCounted_ = 0;  // parser_.framesParsed() already counted
+};
+
+}  // namespace aerie::detail

@@ -1,0 +1,16 @@
+// The built-in WebSocket applications of `aerie serve --ws PATH=APP`.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include <aerie/aerie.hpp>
+
+namespace aerie::tools {
+
+/// "echo": every message goes back to its sender with the same opcode.
+/// "broadcast": every message goes to every other client (a chat room).
+/// Returns null for an unknown name.
+std::shared_ptr<websocket::Handler> makeApp(std::string_view name);
+
+}  // namespace aerie::tools
