@@ -29,30 +29,35 @@ struct Run {
   int status = 0;
 };
 
+// Piece sizes from a small LCG seeded by the mode byte: low nibble 0 feeds everything at
+// once, 9 feeds byte by byte, the others cut pieces of 1..2^k bytes.
 class Pieces {
  public:
-  Pieces(std::uint8_t mode, std::size_t size) : state_(mode * 2654435761u + 1), size_(size) {
+  Pieces(std::uint8_t mode, std::size_t size) : state_(mode * 2654435761u + 1) {
     maxPiece_ = (mode & 0x0F) == 0 ? size : static_cast<std::size_t>(1u << ((mode & 0x0F) % 9));
   }
   std::size_t next() {
     state_ = state_ * 1103515245u + 12345u;
     return 1 + static_cast<std::size_t>((state_ >> 8) % (maxPiece_ == 0 ? 1 : maxPiece_));
   }
-  std::size_t size() const { return size_; }
 
  private:
   std::uint32_t state_;
-  std::size_t size_;
   std::size_t maxPiece_;
 };
 
 void appendHead(std::string& trace, const aerie::http::RequestHead& head) {
-  trace += "H[" + head.method + " " + head.target + " " + std::to_string(head.versionMajor) +
-           "." + std::to_string(head.versionMinor);
+  trace.append("H[").append(head.method).append(" ").append(head.target).append(" ");
+  trace.append(std::to_string(head.versionMajor)).append(".");
+  trace.append(std::to_string(head.versionMinor));
   for (const auto& field : head.headers) {
     trace.append("|").append(field.name).append(":").append(field.value);
   }
   trace += "]";
+}
+
+void appendBody(std::string& trace, const std::string& body) {
+  trace.append("B").append(std::to_string(body.size())).append(":").append(body).append("M");
 }
 
 Run parse(std::string_view input, const ParserLimits& limits, Pieces* pieces) {
@@ -87,7 +92,7 @@ Run parse(std::string_view input, const ParserLimits& limits, Pieces* pieces) {
         const RequestParser::Result again = parser.feed(data, size);
         check(again.event == Event::Error && again.status == r.status && again.consumed == 0);
         run.status = r.status;
-        run.trace += "E" + std::to_string(r.status);
+        run.trace.append("E").append(std::to_string(r.status));
         return run;
       }
       switch (r.event) {
@@ -118,7 +123,7 @@ Run parse(std::string_view input, const ParserLimits& limits, Pieces* pieces) {
           inMessage = false;
           if (auto length = parser.contentLength()) check(bodyBytes == *length);
           check(bodyBytes == parser.bodyBytesReceived());
-          run.trace += "B" + std::to_string(body.size()) + ":" + body + "M";
+          appendBody(run.trace, body);
           break;
         default:
           check(false);
@@ -132,9 +137,9 @@ Run parse(std::string_view input, const ParserLimits& limits, Pieces* pieces) {
   const RequestParser::Result r = parser.feed(nullptr, 0);
   if (r.event == Event::MessageComplete) {
     check(inMessage);
-    run.trace += "B" + std::to_string(body.size()) + ":" + body + "M";
+    appendBody(run.trace, body);
   } else if (r.event == Event::Error) {
-    run.trace += "E" + std::to_string(r.status);
+    run.trace.append("E").append(std::to_string(r.status));
     run.status = r.status;
   }
   return run;

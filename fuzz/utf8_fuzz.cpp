@@ -61,7 +61,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Byte by byte agrees with the chunked verdict.
   Utf8Validator bytewise;
   bool allOk = true;
-  for (std::size_t i = 0; i < size; ++i) allOk = bytewise.feed(text.substr(i, 1)) && allOk;
+  for (std::size_t i = 0; i < size; ++i)
+    allOk = bytewise.feed(text.substr(i, 1)) && allOk;
   check(allOk == !failedBefore);
   check(bytewise.isComplete() == expected);
   return 0;

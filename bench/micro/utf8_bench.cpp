@@ -19,7 +19,8 @@ std::string asciiText() {
   const std::string_view words =
       "The quick brown fox jumps over the lazy dog; pack my box with five dozen liquor jugs. ";
   std::string out;
-  while (out.size() < kSize) out += words;
+  while (out.size() < kSize)
+    out += words;
   out.resize(kSize);
   return out;
 }
@@ -30,11 +31,12 @@ std::string asciiText() {
 std::string mixedText() {
   static constexpr std::array<std::string_view, 8> kAscii = {
       "hello", "world", "message", "the", "server", "ok", "WebSocket", "latency"};
-  static constexpr std::array<std::string_view, 6> kCyrillic = {
-      "привет", "мир", "сообщение", "сервер", "да", "быстро"};
-  static constexpr std::array<std::string_view, 6> kCjk = {"你好", "世界", "消息",
+  static constexpr std::array<std::string_view, 6> kCyrillic = {"привет", "мир", "сообщение",
+                                                                "сервер", "да",  "быстро"};
+  static constexpr std::array<std::string_view, 6> kCjk = {"你好",   "世界",       "消息",
                                                            "服务器", "こんにちは", "速い"};
-  static constexpr std::array<std::string_view, 6> kEmoji = {"😀", "🚀", "👍🏽", "🎉", "❤️", "🔥"};
+  static constexpr std::array<std::string_view, 6> kEmoji = {"😀", "🚀",      "👍🏽",
+                                                             "🎉", "❤️", "🔥"};
   std::mt19937 rng(42);
   std::string out;
   while (out.size() < kSize) {
@@ -52,14 +54,16 @@ std::string mixedText() {
   }
   // Cut back to a code point boundary at or below kSize.
   std::size_t end = kSize;
-  while ((static_cast<unsigned char>(out[end]) & 0xC0) == 0x80) --end;
+  while ((static_cast<unsigned char>(out[end]) & 0xC0) == 0x80)
+    --end;
   out.resize(end);
   return out;
 }
 
 double asciiShare(std::string_view s) {
   std::size_t ascii = 0;
-  for (const char c : s) ascii += static_cast<unsigned char>(c) < 0x80;
+  for (const char c : s)
+    ascii += static_cast<unsigned char>(c) < 0x80;
   return static_cast<double>(ascii) / static_cast<double>(s.size());
 }
 
@@ -85,11 +89,15 @@ const std::string& mixed() {
   return text;
 }
 
-void BM_Utf8Ascii(benchmark::State& state) { run<aerie::protocol::isValidUtf8>(state, ascii()); }
+void BM_Utf8Ascii(benchmark::State& state) {
+  run<aerie::protocol::isValidUtf8>(state, ascii());
+}
 void BM_Utf8ReferenceAscii(benchmark::State& state) {
   run<aerie::protocol::isValidUtf8Reference>(state, ascii());
 }
-void BM_Utf8Mixed(benchmark::State& state) { run<aerie::protocol::isValidUtf8>(state, mixed()); }
+void BM_Utf8Mixed(benchmark::State& state) {
+  run<aerie::protocol::isValidUtf8>(state, mixed());
+}
 void BM_Utf8ReferenceMixed(benchmark::State& state) {
   run<aerie::protocol::isValidUtf8Reference>(state, mixed());
 }
@@ -111,7 +119,22 @@ void BM_Utf8MixedStream1400(benchmark::State& state) {
                           static_cast<std::int64_t>(text.size()));
 }
 
+// Chat-sized messages: per-call overhead dominates here, not the per-byte loops.
+void BM_Utf8ShortAscii(benchmark::State& state) {
+  const std::string text = ascii().substr(0, static_cast<std::size_t>(state.range(0)));
+  run<aerie::protocol::isValidUtf8>(state, text);
+}
+void BM_Utf8ShortMixed(benchmark::State& state) {
+  std::size_t end = static_cast<std::size_t>(state.range(0));
+  while ((static_cast<unsigned char>(mixed()[end]) & 0xC0) == 0x80)
+    --end;
+  const std::string text = mixed().substr(0, end);
+  run<aerie::protocol::isValidUtf8>(state, text);
+}
+
 BENCHMARK(BM_Utf8Ascii);
+BENCHMARK(BM_Utf8ShortAscii)->Arg(16)->Arg(128);
+BENCHMARK(BM_Utf8ShortMixed)->Arg(128);
 BENCHMARK(BM_Utf8ReferenceAscii);
 BENCHMARK(BM_Utf8Mixed);
 BENCHMARK(BM_Utf8ReferenceMixed);

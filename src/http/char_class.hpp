@@ -6,7 +6,9 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace aerie::http::detail {
 
@@ -48,7 +50,9 @@ constexpr bool is(char c, CharClass cls) noexcept {
   return (kCharClasses[static_cast<unsigned char>(c)] & cls) != 0;
 }
 
-constexpr bool isOws(char c) noexcept { return c == ' ' || c == '\t'; }
+constexpr bool isOws(char c) noexcept {
+  return c == ' ' || c == '\t';
+}
 
 constexpr int hexValue(char c) noexcept {
   if (c >= '0' && c <= '9') return c - '0';
@@ -59,6 +63,59 @@ constexpr int hexValue(char c) noexcept {
 
 constexpr char toLower(char c) noexcept {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// Word-at-a-time scans for the two long runs of a head: field values and the request
+// target. Nearly all their bytes are printable ASCII, which a 64-bit word test accepts
+// eight at a time; a word that fails the test (HTAB, obs-text or an invalid byte) is
+// decided byte by byte with the table, so the word test only needs to have no false
+// negatives. hasByteBelow(x, n) is exact for n <= 128 (no borrow can occur unless some
+// byte is below n, and the lowest such byte is always flagged).
+namespace swar {
+constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+constexpr std::uint64_t kHigh = 0x8080808080808080ull;
+constexpr std::uint64_t hasByteBelow(std::uint64_t x, std::uint64_t n) noexcept {
+  return (x - kOnes * n) & ~x & kHigh;
+}
+constexpr std::uint64_t hasByte(std::uint64_t x, std::uint64_t b) noexcept {
+  return hasByteBelow(x ^ (kOnes * b), 1);
+}
+inline std::uint64_t load(const char* p) noexcept {
+  std::uint64_t x;
+  std::memcpy(&x, p, sizeof x);
+  return x;
+}
+}  // namespace swar
+
+/// Every byte is a field-value byte (VCHAR / obs-text / SP / HTAB).
+inline bool allFieldVchar(const char* p, std::size_t n) noexcept {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const std::uint64_t x = swar::load(p + i);
+    if ((swar::hasByteBelow(x, 0x20) | swar::hasByte(x, 0x7F)) == 0) continue;
+    for (std::size_t j = i; j < i + 8; ++j) {
+      if (!is(p[j], kFieldVchar)) return false;
+    }
+  }
+  for (; i < n; ++i) {
+    if (!is(p[i], kFieldVchar)) return false;
+  }
+  return true;
+}
+
+/// Every byte is a request-target byte (VCHAR: 0x21-0x7E).
+inline bool allTarget(const char* p, std::size_t n) noexcept {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const std::uint64_t x = swar::load(p + i);
+    if ((swar::hasByteBelow(x, 0x21) | swar::hasByte(x, 0x7F) | (x & swar::kHigh)) != 0) {
+      return false;  // unlike field values, no byte outside the fast set is valid
+    }
+  }
+  for (; i < n; ++i) {
+    if (!is(p[i], kTarget)) return false;
+  }
+  return true;
 }
 
 }  // namespace aerie::http::detail

@@ -13,8 +13,10 @@ namespace {
 constexpr std::size_t kMinArena = 512;
 
 std::string_view trimOws(std::string_view s) noexcept {
-  while (!s.empty() && detail::isOws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && detail::isOws(s.back())) s.remove_suffix(1);
+  while (!s.empty() && detail::isOws(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && detail::isOws(s.back()))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -144,7 +146,8 @@ std::size_t Headers::remove(std::string_view name) {
 void Headers::compact() {
   // Reserve exactly the live bytes up front: the views taken below must not move.
   std::size_t live = 0;
-  for (const HeaderField& field : fields_) live += field.name.size() + field.value.size();
+  for (const HeaderField& field : fields_)
+    live += field.name.size() + field.value.size();
   std::string packed;
   packed.reserve(std::max(live, kMinArena));
   for (HeaderField& field : fields_) {

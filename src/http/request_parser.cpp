@@ -14,8 +14,10 @@ using detail::is;
 using detail::isOws;
 
 std::string_view trimOws(std::string_view s) noexcept {
-  while (!s.empty() && isOws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && isOws(s.back())) s.remove_suffix(1);
+  while (!s.empty() && isOws(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && isOws(s.back()))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -45,7 +47,8 @@ bool isAbsoluteForm(std::string_view target) noexcept {
 // obsolete "identity"): recognised, so that they get "not implemented" (501) rather
 // than being mistaken for garbage, but never decoded.
 bool isKnownNonChunkedCoding(std::string_view coding) noexcept {
-  for (std::string_view known : {"gzip", "x-gzip", "deflate", "compress", "x-compress", "identity"}) {
+  for (std::string_view known :
+       {"gzip", "x-gzip", "deflate", "compress", "x-compress", "identity"}) {
     if (iequals(coding, known)) return true;
   }
   return false;
@@ -53,7 +56,9 @@ bool isKnownNonChunkedCoding(std::string_view coding) noexcept {
 
 }  // namespace
 
-RequestParser::RequestParser(const ParserLimits& limits) : limits_(limits) { startMessage(); }
+RequestParser::RequestParser(const ParserLimits& limits) : limits_(limits) {
+  startMessage();
+}
 
 void RequestParser::startMessage() noexcept {
   head_.clear();
@@ -79,7 +84,21 @@ void RequestParser::startMessage() noexcept {
   failure_ = {};
 }
 
-void RequestParser::reset() noexcept { startMessage(); }
+void RequestParser::reset() noexcept {
+  startMessage();
+}
+
+void RequestParser::releaseMemory() noexcept {
+  const bool betweenMessages =
+      state_ == State::Done || (state_ == State::RequestLine && partial_.empty());
+  if (betweenMessages) {
+    startMessage();
+    head_ = RequestHead{};
+    partial_ = std::string{};
+  } else if (partial_.empty()) {
+    partial_ = std::string{};
+  }
+}
 
 std::optional<std::uint64_t> RequestParser::contentLength() const noexcept {
   if (bodyKind_ != BodyKind::ContentLength) return std::nullopt;
@@ -87,8 +106,8 @@ std::optional<std::uint64_t> RequestParser::contentLength() const noexcept {
 }
 
 bool RequestParser::inBody() const noexcept {
-  return state_ != State::RequestLine && state_ != State::HeaderLines &&
-         state_ != State::Done && state_ != State::Failed;
+  return state_ != State::RequestLine && state_ != State::HeaderLines && state_ != State::Done &&
+         state_ != State::Failed;
 }
 
 RequestParser::Result RequestParser::fail(Failure failure, std::size_t consumed) noexcept {
@@ -161,10 +180,10 @@ RequestParser::Result RequestParser::feedHead(const char* data, std::size_t size
       return {Event::NeedMore, size, {}, 0, {}};
     }
 
-    const std::size_t length = static_cast<std::size_t>(static_cast<const char*>(lf) - begin);
+    const auto length = static_cast<std::size_t>(static_cast<const char*>(lf) - begin);
     const std::size_t lineBytes = partial_.size() + length;
-    const bool endsWithCr = length > 0 ? begin[length - 1] == '\r'
-                                       : (!partial_.empty() && partial_.back() == '\r');
+    const bool endsWithCr =
+        length > 0 ? begin[length - 1] == '\r' : (!partial_.empty() && partial_.back() == '\r');
     if (Failure f = checkLineLimits(lineBytes, endsWithCr, true)) return fail(f, pos);
     std::string_view line;
     if (partial_.empty()) {
@@ -213,8 +232,8 @@ RequestParser::Failure RequestParser::parseRequestLine(std::string_view line) {
   const std::string_view version = rest.substr(targetEnd + 1);
 
   if (target.empty()) return {400, "empty request-target"};
-  for (char c : target) {
-    if (!is(c, detail::kTarget)) return {400, "invalid character in request-target"};
+  if (!detail::allTarget(target.data(), target.size())) {
+    return {400, "invalid character in request-target"};
   }
   if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || !is(version[5], detail::kDigit) ||
       version[6] != '.' || !is(version[7], detail::kDigit)) {
@@ -246,7 +265,8 @@ RequestParser::Failure RequestParser::parseHeaderLine(std::string_view line) {
   // rejected (RFC 9112 5.2 and 2.2).
   if (isOws(line.front())) return {400, "obsolete line folding"};
   std::size_t colon = 0;
-  while (colon < line.size() && is(line[colon], detail::kTchar)) ++colon;
+  while (colon < line.size() && is(line[colon], detail::kTchar))
+    ++colon;
   if (colon == line.size()) return {400, "header field without colon"};
   if (line[colon] != ':') {
     if (isOws(line[colon])) return {400, "whitespace before colon"};
@@ -255,8 +275,8 @@ RequestParser::Failure RequestParser::parseHeaderLine(std::string_view line) {
   if (colon == 0) return {400, "empty header name"};
   const std::string_view name = line.substr(0, colon);
   const std::string_view raw = line.substr(colon + 1);
-  for (char c : raw) {
-    if (!is(c, detail::kFieldVchar)) return {400, "invalid character in header value"};
+  if (!detail::allFieldVchar(raw.data(), raw.size())) {
+    return {400, "invalid character in header value"};
   }
   const std::string_view value = trimOws(raw);
   if (head_.headers.size() >= limits_.maxHeaderCount) return {431, "too many header fields"};
@@ -383,7 +403,7 @@ RequestParser::Result RequestParser::startBody(const char* data, std::size_t siz
 
 RequestParser::Result RequestParser::feedIdentity(const char* data, std::size_t size) {
   if (size == 0) return {Event::NeedMore, 0, {}, 0, {}};
-  const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, size));
+  const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, size));
   remaining_ -= n;
   bodyReceived_ += n;
   if (remaining_ == 0) state_ = State::IdentityEnd;
@@ -394,7 +414,8 @@ RequestParser::Result RequestParser::feedChunked(const char* data, std::size_t s
   std::size_t pos = 0;
   while (pos < size) {
     if (state_ == State::ChunkData) {
-      const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, size - pos));
+      const std::size_t n =
+          static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, size - pos));
       remaining_ -= n;
       bodyReceived_ += n;
       if (remaining_ == 0) state_ = State::ChunkDataCr;

@@ -62,7 +62,7 @@ void put2(char* out, unsigned value) noexcept {
 void formatInto(char* out, std::time_t time) noexcept {
   constexpr std::int64_t kMin = -62167219200;  // 0000-01-01T00:00:00Z
   constexpr std::int64_t kMax = 253402300799;  // 9999-12-31T23:59:59Z
-  std::int64_t t = static_cast<std::int64_t>(time);
+  auto t = static_cast<std::int64_t>(time);
   t = t < kMin ? kMin : (t > kMax ? kMax : t);
   std::int64_t days = t / 86400;
   std::int64_t seconds = t % 86400;
@@ -134,7 +134,8 @@ std::optional<std::time_t> parseHttpDate(std::string_view text) {
   //  0123456789012345678901234567 8
   if (text.size() != 29) return std::nullopt;
   bool weekdayOk = false;
-  for (std::string_view wd : kWeekdays) weekdayOk = weekdayOk || text.substr(0, 3) == wd;
+  for (std::string_view wd : kWeekdays)
+    weekdayOk = weekdayOk || text.substr(0, 3) == wd;
   if (!weekdayOk || text.substr(3, 2) != ", " || text[7] != ' ' || text[11] != ' ' ||
       text[16] != ' ' || text[19] != ':' || text[22] != ':' || text.substr(25) != " GMT") {
     return std::nullopt;
@@ -154,14 +155,17 @@ std::optional<std::time_t> parseHttpDate(std::string_view text) {
     return std::nullopt;
   }
   const std::int64_t days = daysFromCivil(year, month, day);
-  const std::int64_t t = days * 86400 + hour * 3600 + minute * 60 + second;
+  const std::int64_t t =
+      days * 86400 + std::int64_t{hour} * 3600 + std::int64_t{minute} * 60 + second;
   if constexpr (sizeof(std::time_t) < 8) {
     if (t > INT32_MAX || t < INT32_MIN) return std::nullopt;
   }
   return static_cast<std::time_t>(t);
 }
 
-std::string_view DateCache::now() { return at(std::time(nullptr)); }
+std::string_view DateCache::now() {
+  return at(std::time(nullptr));
+}
 
 std::string_view DateCache::at(std::time_t time) {
   if (time != cachedTime_) {
@@ -172,4 +176,3 @@ std::string_view DateCache::at(std::time_t time) {
 }
 
 }  // namespace aerie::http
-

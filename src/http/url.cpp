@@ -41,7 +41,7 @@ std::optional<Target> splitTarget(std::string_view target) {
   Target result;
   result.path.assign(rest.substr(0, question));
   if (question != std::string_view::npos) result.query.assign(rest.substr(question + 1));
-  if (result.path.empty()) result.path = "/";
+  if (result.path.empty()) result.path.push_back('/');
   return result;
 }
 

@@ -70,7 +70,8 @@ std::size_t maskSse2(Byte* out, const Byte* in, std::size_t n, std::uint64_t key
     store16(out + i + 32, _mm_xor_si128(c, k));
     store16(out + i + 48, _mm_xor_si128(d, k));
   }
-  for (; n - i >= 16; i += 16) store16(out + i, _mm_xor_si128(load16(in + i), k));
+  for (; n - i >= 16; i += 16)
+    store16(out + i, _mm_xor_si128(load16(in + i), k));
   return i;
 }
 
@@ -96,7 +97,8 @@ __attribute__((target("avx2"))) std::size_t maskAvx2(Byte* out, const Byte* in, 
     store32(out + i + 64, _mm256_xor_si256(c, k));
     store32(out + i + 96, _mm256_xor_si256(d, k));
   }
-  for (; n - i >= 32; i += 32) store32(out + i, _mm256_xor_si256(load32(in + i), k));
+  for (; n - i >= 32; i += 32)
+    store32(out + i, _mm256_xor_si256(load32(in + i), k));
   return i;
 }
 
@@ -135,14 +137,16 @@ inline void maskShort(Byte* out, const Byte* in, std::size_t n, const RotatedKey
 #if defined(__x86_64__)
   if (n >= 16) {
     const __m128i kv = _mm_set1_epi64x(static_cast<long long>(k.word));
-    for (; n - i >= 16; i += 16) store16(out + i, _mm_xor_si128(load16(in + i), kv));
+    for (; n - i >= 16; i += 16)
+      store16(out + i, _mm_xor_si128(load16(in + i), kv));
   }
   if (n - i >= 8) {  // fewer than 16 left: no loop, so the compiler does not vectorise it
     mask8(out + i, in + i);
     i += 8;
   }
 #else
-  for (; n - i >= 8; i += 8) mask8(out + i, in + i);
+  for (; n - i >= 8; i += 8)
+    mask8(out + i, in + i);
 #endif
   if (n - i >= 4) {
     std::uint32_t word;
@@ -153,7 +157,8 @@ inline void maskShort(Byte* out, const Byte* in, std::size_t n, const RotatedKey
     std::memcpy(out + i, &word, 4);
     i += 4;
   }
-  for (; i < n; ++i) out[i] = in[i] ^ k.bytes[i & 3];
+  for (; i < n; ++i)
+    out[i] = in[i] ^ k.bytes[i & 3];
 }
 
 std::size_t maskBytes(Byte* out, const Byte* in, std::size_t size, MaskKey key,
@@ -166,7 +171,8 @@ std::size_t maskBytes(Byte* out, const Byte* in, std::size_t size, MaskKey key,
   // Head: up to 31 bytes to bring `out` to a 32-byte boundary. Its first head % 4 bytes
   // go one at a time; from there on the data is in phase with a key rotated once.
   auto head = static_cast<std::size_t>(-reinterpret_cast<std::uintptr_t>(out) & 31);
-  for (std::size_t i = 0; i < (head & 3); ++i) out[i] = in[i] ^ key[(offset + i) & 3];
+  for (std::size_t i = 0; i < (head & 3); ++i)
+    out[i] = in[i] ^ key[(offset + i) & 3];
   const RotatedKey k = rotateKey(key, offset + (head & 3));
   maskShort(out + (head & 3), in + (head & 3), head & ~std::size_t{3}, k);
   out += head;

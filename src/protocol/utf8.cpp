@@ -35,10 +35,12 @@ constexpr std::uint32_t kAfterED = 36;  // needs 80..9F: higher would be a surro
 constexpr std::uint32_t kAfterF0 = 42;  // needs 90..BF: lower would be an overlong 4-byte form
 constexpr std::uint32_t kAfterF4 = 48;  // needs 80..8F: higher would exceed U+10FFFF
 
-constexpr std::array<std::uint32_t, 9> kStates = {kAccept, kReject,   kNeed1,   kNeed2,  kNeed3,
+constexpr std::array<std::uint32_t, 9> kStates = {kAccept,  kReject,  kNeed1,   kNeed2,  kNeed3,
                                                   kAfterE0, kAfterED, kAfterF0, kAfterF4};
 
-constexpr bool inRange(unsigned b, unsigned lo, unsigned hi) { return b >= lo && b <= hi; }
+constexpr bool inRange(unsigned b, unsigned lo, unsigned hi) {
+  return b >= lo && b <= hi;
+}
 
 // The RFC 3629 (section 4) grammar, one transition at a time.
 constexpr std::uint32_t nextState(std::uint32_t state, unsigned b) {
@@ -76,7 +78,8 @@ constexpr std::uint32_t nextState(std::uint32_t state, unsigned b) {
 constexpr std::array<std::uint64_t, 256> makeShiftTable() {
   std::array<std::uint64_t, 256> table{};
   for (unsigned b = 0; b < 256; ++b) {
-    for (std::uint32_t s : kStates) table[b] |= std::uint64_t{nextState(s, b)} << s;
+    for (std::uint32_t s : kStates)
+      table[b] |= std::uint64_t{nextState(s, b)} << s;
   }
   return table;
 }
@@ -132,8 +135,7 @@ __attribute__((target("avx2"), always_inline)) inline __m256i load32(const Byte*
   return _mm256_loadu_si256(static_cast<const __m256i*>(static_cast<const void*>(p)));
 }
 
-__attribute__((target("avx2"))) const Byte* skipAsciiAvx2(const Byte* p,
-                                                          const Byte* end) noexcept {
+__attribute__((target("avx2"))) const Byte* skipAsciiAvx2(const Byte* p, const Byte* end) noexcept {
   while (end - p >= 128) {
     const __m256i any = _mm256_or_si256(_mm256_or_si256(load32(p), load32(p + 32)),
                                         _mm256_or_si256(load32(p + 64), load32(p + 96)));
@@ -179,22 +181,25 @@ const Byte* skipAsciiLong(const Byte* p, const Byte* end) noexcept {
 // start of the caller's buffer: bytes in [begin, p) may be read (never judged) so the
 // tail can be checked with one overlapping vector load.
 inline const Byte* skipAscii(const Byte* begin, const Byte* p, const Byte* end) noexcept {
+  constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
 #if defined(__x86_64__)
   if (end - p >= 16) {
     const unsigned mask = highBits16(p);
     if (mask != 0) return p + __builtin_ctz(mask);
-    p = skipAsciiLong(p + 16, end);
-    if (end - p >= 16) return p;  // stopped on a non-ASCII byte
+    p += 16;
+    if (end - p >= 16) {
+      p = skipAsciiLong(p, end);
+      if (end - p >= 16) return p;  // stopped on a non-ASCII byte
+    }
+    if (p == end) return end;
   }
-  if (p == end) return end;
   if (end - begin >= 16) {
-    const auto left = static_cast<unsigned>(end - p);  // 1..15
+    const auto left = static_cast<unsigned>(end - p);  // 0..15
     const unsigned mask = highBits16(end - 16) >> (16 - left);
     return mask != 0 ? p + __builtin_ctz(mask) : end;
   }
 #else
   (void)begin;
-  constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
   while (end - p >= 16) {
     std::uint64_t a;
     std::uint64_t b;
@@ -203,14 +208,16 @@ inline const Byte* skipAscii(const Byte* begin, const Byte* p, const Byte* end) 
     if (((a | b) & kHighBits) != 0) break;
     p += 16;
   }
+#endif
+  // Short buffers (and the non-x86 tail): a word at a time, then bytes.
   while (end - p >= 8) {
     std::uint64_t a;
     std::memcpy(&a, p, 8);
     if ((a & kHighBits) != 0) break;
     p += 8;
   }
-#endif
-  while (p != end && *p < 0x80) ++p;
+  while (p != end && *p < 0x80)
+    ++p;
   return p;
 }
 
@@ -226,7 +233,8 @@ std::uint32_t validate(std::uint32_t state, const Byte* begin, const Byte* end) 
       if (p == end) break;
     }
     if (end - p >= kDfaBlock) {
-      for (std::ptrdiff_t i = 0; i < kDfaBlock; ++i) s = dfaStep(s, p[i]);
+      for (std::ptrdiff_t i = 0; i < kDfaBlock; ++i)
+        s = dfaStep(s, p[i]);
       p += kDfaBlock;
     } else {
       do {
@@ -239,21 +247,31 @@ std::uint32_t validate(std::uint32_t state, const Byte* begin, const Byte* end) 
   return static_cast<std::uint32_t>(s);
 }
 
-const Byte* bytes(const char* data) noexcept { return reinterpret_cast<const Byte*>(data); }
+const Byte* bytes(const char* data) noexcept {
+  return reinterpret_cast<const Byte*>(data);
+}
 
 // ---------------------------------------------------------------------------------------
 // Reference: Bjoern Hoehrmann's DFA ("Flexible and Economical UTF-8 Decoder", 2010):
 // bytes map to 12 character classes, states are multiples of 12, 0 accepts, 12 rejects.
 // Two dependent loads per byte and nothing else: the baseline for benchmarks and tests.
 constexpr std::array<std::uint8_t, 256> kRefClass = {
-    0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  //
-    0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  //
-    0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  //
-    0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  //
-    1,  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9,  //
-    7,  7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,  //
-    8,  8, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,  //
-    10, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 3, 3, 11, 6, 6, 6, 5, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+    0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  //
+    0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  //
+    0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  //
+    0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  //
+    1,  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    9,  9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9,  //
+    7,  7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+    7,  7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,  //
+    8,  8, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2,  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,  //
+    10, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 3, 3,
+    11, 6, 6, 6, 5, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
 };
 
 constexpr std::array<std::uint8_t, 108> kRefTransition = {
@@ -277,9 +295,13 @@ bool Utf8Validator::feed(const char* data, std::size_t size) noexcept {
   return state_ != kReject;
 }
 
-bool Utf8Validator::isComplete() const noexcept { return state_ == kAccept; }
+bool Utf8Validator::isComplete() const noexcept {
+  return state_ == kAccept;
+}
 
-bool Utf8Validator::failed() const noexcept { return state_ == kReject; }
+bool Utf8Validator::failed() const noexcept {
+  return state_ == kReject;
+}
 
 bool isValidUtf8(std::string_view text) noexcept {
   if (text.empty()) return true;
@@ -288,7 +310,8 @@ bool isValidUtf8(std::string_view text) noexcept {
 
 bool isValidUtf8Reference(std::string_view text) noexcept {
   std::uint32_t state = 0;
-  for (const char c : text) state = kRefTransition[state + kRefClass[static_cast<Byte>(c)]];
+  for (const char c : text)
+    state = kRefTransition[state + kRefClass[static_cast<Byte>(c)]];
   return state == 0;
 }
 

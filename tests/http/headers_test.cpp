@@ -116,7 +116,8 @@ TEST(Headers, HasTokenMatchesListElements) {
 
 TEST(Headers, ManyFieldsSurviveArenaGrowth) {
   Headers h;
-  for (int i = 0; i < 200; ++i) h.add("X-" + std::to_string(i), std::string(i, 'v'));
+  for (int i = 0; i < 200; ++i)
+    h.add("X-" + std::to_string(i), std::string(i, 'v'));
   ASSERT_EQ(h.size(), 200u);
   for (int i = 0; i < 200; ++i) {
     ASSERT_EQ(h.get("x-" + std::to_string(i)), std::string(i, 'v')) << i;
@@ -134,7 +135,8 @@ TEST(Headers, CopiesAndMovesKeepValidViews) {
   EXPECT_TRUE(small.empty());  // NOLINT(bugprone-use-after-move): documented state
 
   Headers big;
-  for (int i = 0; i < 50; ++i) big.add("Name" + std::to_string(i), "value" + std::to_string(i));
+  for (int i = 0; i < 50; ++i)
+    big.add("Name" + std::to_string(i), "value" + std::to_string(i));
   Headers assigned;
   assigned.add("Old", "x");
   assigned = big;
@@ -170,7 +172,8 @@ TEST(Headers, ArgumentsMayViewTheSameObject) {
 TEST(Headers, RepeatedSetDoesNotGrowWithoutBound) {
   Headers h;
   h.add("Keep", "k");
-  for (int i = 0; i < 10000; ++i) h.set("Counter", std::to_string(i) + std::string(50, 'x'));
+  for (int i = 0; i < 10000; ++i)
+    h.set("Counter", std::to_string(i) + std::string(50, 'x'));
   EXPECT_EQ(h.get("counter"), "9999" + std::string(50, 'x'));
   EXPECT_EQ(h.get("keep"), "k");
   EXPECT_LT(h.storedBytes(), 4096u);

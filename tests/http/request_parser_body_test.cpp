@@ -16,11 +16,12 @@ using test::statusOf;
 using Event = RequestParser::Event;
 
 std::string post(std::string_view fields, std::string_view body = {}) {
-  return "POST /upload HTTP/1.1\r\nHost: h\r\n" + std::string(fields) + "\r\n" +
-         std::string(body);
+  return "POST /upload HTTP/1.1\r\nHost: h\r\n" + std::string(fields) + "\r\n" + std::string(body);
 }
 
-std::string chunked(std::string_view body) { return post("Transfer-Encoding: chunked\r\n", body); }
+std::string chunked(std::string_view body) {
+  return post("Transfer-Encoding: chunked\r\n", body);
+}
 
 TEST(RequestParserBody, ContentLengthBody) {
   const auto out = parseAllWays(post("Content-Length: 11\r\n", "hello world"));
@@ -69,14 +70,14 @@ TEST(RequestParserBody, BodyChunksViewTheCallersBuffer) {
 }
 
 TEST(RequestParserBody, ChunkedBodyWithExtensionsAndTrailers) {
-  const auto out = parseAllWays(chunked(
-      "5\r\nhello\r\n"
-      "6;name=value;flag\r\n world\r\n"
-      "A ; q=\"quoted; \\\"string\\\"\"\r\n0123456789\r\n"
-      "000\r\n"
-      "X-Checksum: abc\r\n"
-      "X-Other:\tv\r\n"
-      "\r\n"));
+  const auto out =
+      parseAllWays(chunked("5\r\nhello\r\n"
+                           "6;name=value;flag\r\n world\r\n"
+                           "A ; q=\"quoted; \\\"string\\\"\"\r\n0123456789\r\n"
+                           "000\r\n"
+                           "X-Checksum: abc\r\n"
+                           "X-Other:\tv\r\n"
+                           "\r\n"));
   ASSERT_TRUE(out.ok()) << out.reason;
   EXPECT_EQ(out.trace, "HM");
   EXPECT_EQ(out.bodies[0], "hello world0123456789");
@@ -100,17 +101,17 @@ TEST(RequestParserBody, IncompleteChunkedBodyWaitsForMore) {
 }
 
 TEST(RequestParserBody, RejectsMalformedChunkLines) {
-  EXPECT_EQ(statusOf(chunked("\r\n")), 400);                  // no size
+  EXPECT_EQ(statusOf(chunked("\r\n")), 400);  // no size
   EXPECT_EQ(statusOf(chunked(";ext\r\n")), 400);
   EXPECT_EQ(statusOf(chunked("g\r\n")), 400);
   EXPECT_EQ(statusOf(chunked("-5\r\nhello\r\n0\r\n\r\n")), 400);
   EXPECT_EQ(statusOf(chunked("+5\r\nhello\r\n0\r\n\r\n")), 400);
   EXPECT_EQ(statusOf(chunked("0x5\r\nhello\r\n0\r\n\r\n")), 400);
   EXPECT_EQ(statusOf(chunked("00000000000000001\r\nx\r\n0\r\n\r\n")), 400);  // 17 digits
-  EXPECT_EQ(statusOf(chunked("5 \r\nhello\r\n0\r\n\r\n")), 400);  // BWS only before ';'
+  EXPECT_EQ(statusOf(chunked("5 \r\nhello\r\n0\r\n\r\n")), 400);             // BWS only before ';'
   EXPECT_EQ(statusOf(chunked("5 5\r\nhello\r\n0\r\n\r\n")), 400);
-  EXPECT_EQ(statusOf(chunked("5\nhello\r\n0\r\n\r\n")), 400);      // bare LF
-  EXPECT_EQ(statusOf(chunked("5\rhello\r\n0\r\n\r\n")), 400);      // bare CR
+  EXPECT_EQ(statusOf(chunked("5\nhello\r\n0\r\n\r\n")), 400);         // bare LF
+  EXPECT_EQ(statusOf(chunked("5\rhello\r\n0\r\n\r\n")), 400);         // bare CR
   EXPECT_EQ(statusOf(chunked("5;a\nb\r\nhello\r\n0\r\n\r\n")), 400);  // LF inside extension
   EXPECT_EQ(statusOf(chunked(std::string("5;a\0\r\nhello\r\n0\r\n\r\n", 18))), 400);
   EXPECT_EQ(statusOf(chunked("5;a\x7F\r\nhello\r\n0\r\n\r\n")), 400);
@@ -188,13 +189,37 @@ TEST(RequestParserBody, ErrorInASecondPipelinedRequest) {
   EXPECT_EQ(out.trace, "HME400");  // the second head lacks Host: no HeadComplete for it
 }
 
+TEST(RequestParserBody, ReleaseMemoryBetweenAndDuringMessages) {
+  const std::string first = post("Content-Length: 3\r\n", "abc");
+  const std::string second =
+      "GET /second HTTP/1.1\r\nHost: h\r\nX-Long: " + std::string(600, 'x') + "\r\n\r\n";
+  RequestParser parser;
+  parser.releaseMemory();  // nothing to free yet: harmless
+  auto r = parser.feed(first);
+  ASSERT_EQ(r.event, Event::HeadComplete);
+  parser.releaseMemory();  // mid-message: the head must survive
+  EXPECT_EQ(parser.head().method, "POST");
+  r = parser.feed(first.data() + r.consumed, 3);
+  ASSERT_EQ(r.event, Event::BodyChunk);
+  EXPECT_EQ(r.body, "abc");
+  ASSERT_EQ(parser.feed(nullptr, 0).event, Event::MessageComplete);
+  parser.releaseMemory();  // idle keep-alive connection
+  EXPECT_EQ(parser.head().headers.size(), 0u);
+  // A head cut in the middle of a line keeps its partial line.
+  EXPECT_EQ(parser.feed(second.data(), 40).event, Event::NeedMore);
+  parser.releaseMemory();
+  r = parser.feed(second.data() + 40, second.size() - 40);
+  ASSERT_EQ(r.event, Event::HeadComplete);
+  EXPECT_EQ(parser.head().target, "/second");
+  EXPECT_EQ(parser.head().headers.get("x-long"), std::string(600, 'x'));
+}
+
 // --- body limits ----------------------------------------------------------------------
 
 TEST(RequestParserBodyLimits, ContentLengthAtAndPastTheLimit) {
   ParserLimits limits;
   limits.maxBodySize = 16;
-  EXPECT_EQ(parseAllWays(post("Content-Length: 16\r\n", std::string(16, 'b')), limits).trace,
-            "HM");
+  EXPECT_EQ(parseAllWays(post("Content-Length: 16\r\n", std::string(16, 'b')), limits).trace, "HM");
   // 413 right after the head, before any body byte is read.
   const auto out = parseAllWays(post("Content-Length: 17\r\n", std::string(17, 'b')), limits);
   EXPECT_EQ(out.trace, "HE413");
@@ -259,11 +284,9 @@ TEST(RequestParserBodyLimits, LoweringTheLimitForChunked) {
 // --- smuggling shapes -----------------------------------------------------------------
 
 TEST(RequestParserSmuggling, ContentLengthAndTransferEncodingTogether) {
-  EXPECT_EQ(statusOf(post("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
-                          "0\r\n\r\n")),
+  EXPECT_EQ(statusOf(post("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n")),
             400);
-  EXPECT_EQ(statusOf(post("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n",
-                          "0\r\n\r\n")),
+  EXPECT_EQ(statusOf(post("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", "0\r\n\r\n")),
             400);
   EXPECT_EQ(statusOf(post("Transfer-Encoding: chunked\r\nContent-Length: 0\r\n")), 400);
 }
@@ -274,8 +297,7 @@ TEST(RequestParserSmuggling, TransferEncodingMustEndInChunkedOnce) {
   EXPECT_EQ(statusOf(post("Transfer-Encoding: gzip\r\n")), 400);
   EXPECT_EQ(statusOf(post("Transfer-Encoding: chunked, chunked\r\n")), 400);
   EXPECT_EQ(statusOf(post("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n")), 400);
-  EXPECT_EQ(statusOf(post("Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n")),
-            400);
+  EXPECT_EQ(statusOf(post("Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n")), 400);
   EXPECT_EQ(statusOf(post("Transfer-Encoding: chunked,\r\n")), 400);
   EXPECT_EQ(statusOf(post("Transfer-Encoding: ,chunked\r\n")), 400);
   EXPECT_EQ(statusOf(post("Transfer-Encoding:\r\n")), 400);
@@ -294,8 +316,8 @@ TEST(RequestParserSmuggling, UnknownOrUnimplementedCodingsAre501) {
 
 TEST(RequestParserSmuggling, ChunkedSpellingsAccepted) {
   for (const char* te : {"chunked", "Chunked", "CHUNKED", "  chunked\t"}) {
-    const auto out = parseAllWays(
-        post("Transfer-Encoding:" + std::string(te) + "\r\n", "1\r\nz\r\n0\r\n\r\n"));
+    const auto out =
+        parseAllWays(post("Transfer-Encoding:" + std::string(te) + "\r\n", "1\r\nz\r\n0\r\n\r\n"));
     EXPECT_EQ(out.trace, "HM") << te;
     EXPECT_EQ(out.bodies[0], "z") << te;
   }
@@ -328,8 +350,8 @@ TEST(RequestParserSmuggling, DuplicateContentLength) {
 }
 
 TEST(RequestParserSmuggling, InvalidContentLength) {
-  for (const char* cl : {"+5", "-5", "5 5", "5\t5", "5.0", "0x5", "5a", "", " ", "5,", ",5",
-                         "5,,5", "\"5\"", "18446744073709551616", "99999999999999999999999"}) {
+  for (const char* cl : {"+5", "-5", "5 5", "5\t5", "5.0", "0x5", "5a", "", " ", "5,", ",5", "5,,5",
+                         "\"5\"", "18446744073709551616", "99999999999999999999999"}) {
     EXPECT_EQ(statusOf(post("Content-Length: " + std::string(cl) + "\r\n", "hello")), 400)
         << "'" << cl << "'";
   }
@@ -343,8 +365,8 @@ TEST(RequestParserSmuggling, InvalidContentLength) {
 TEST(RequestParserSmuggling, BodyBytesAreNeverReadAsAnotherRequest) {
   // With strict CL the embedded request is body, not a second request.
   const std::string smuggled = "GET /admin HTTP/1.1\r\nHost: h\r\n\r\n";
-  const auto out = parseAllWays(
-      post("Content-Length: " + std::to_string(smuggled.size()) + "\r\n", smuggled));
+  const auto out =
+      parseAllWays(post("Content-Length: " + std::to_string(smuggled.size()) + "\r\n", smuggled));
   EXPECT_EQ(out.trace, "HM");
   EXPECT_EQ(out.bodies[0], smuggled);
 }

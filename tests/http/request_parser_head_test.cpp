@@ -39,7 +39,7 @@ TEST(RequestParserHead, ParsesSimpleGet) {
   EXPECT_EQ(head.headers[0].name, "Host");
   EXPECT_EQ(head.headers.get("host"), "example.com");
   EXPECT_EQ(head.headers.get("user-agent"), "test/1.0");  // OWS stripped both sides
-  EXPECT_EQ(head.headers.get("accept"), "");               // empty value is valid
+  EXPECT_EQ(head.headers.get("accept"), "");              // empty value is valid
   EXPECT_EQ(head.headers.combined("x-multi"), "a, b");
   EXPECT_EQ(out.headEnds[0], input.size());
   EXPECT_EQ(out.bodies[0], "");
@@ -102,13 +102,13 @@ TEST(RequestParserHead, AcceptsAnyTokenMethod) {
 }
 
 TEST(RequestParserHead, RejectsMalformedRequestLines) {
-  EXPECT_EQ(statusOf(withHost("GET / HTTP/1.1 ")), 400);   // trailing space
-  EXPECT_EQ(statusOf(withHost("GET  / HTTP/1.1")), 400);   // empty target
-  EXPECT_EQ(statusOf(withHost("GET /  HTTP/1.1")), 400);   // double space
-  EXPECT_EQ(statusOf(withHost(" GET / HTTP/1.1")), 400);   // leading space
-  EXPECT_EQ(statusOf(withHost("GET /")), 400);             // HTTP/0.9 shape
+  EXPECT_EQ(statusOf(withHost("GET / HTTP/1.1 ")), 400);  // trailing space
+  EXPECT_EQ(statusOf(withHost("GET  / HTTP/1.1")), 400);  // empty target
+  EXPECT_EQ(statusOf(withHost("GET /  HTTP/1.1")), 400);  // double space
+  EXPECT_EQ(statusOf(withHost(" GET / HTTP/1.1")), 400);  // leading space
+  EXPECT_EQ(statusOf(withHost("GET /")), 400);            // HTTP/0.9 shape
   EXPECT_EQ(statusOf(withHost("GET")), 400);
-  EXPECT_EQ(statusOf(withHost("GET\t/ HTTP/1.1")), 400);   // HTAB is not SP
+  EXPECT_EQ(statusOf(withHost("GET\t/ HTTP/1.1")), 400);  // HTAB is not SP
   EXPECT_EQ(statusOf(withHost("GET /\tHTTP/1.1")), 400);
 }
 
@@ -121,16 +121,16 @@ TEST(RequestParserHead, RejectsBadMethodTokens) {
 }
 
 TEST(RequestParserHead, ValidatesRequestTargets) {
-  EXPECT_EQ(statusOf(withHost("GET foo HTTP/1.1")), 400);          // relative
-  EXPECT_EQ(statusOf(withHost("GET /caf\xC3\xA9 HTTP/1.1")), 400); // raw non-ASCII
-  EXPECT_EQ(statusOf(withHost("GET /a\x7F HTTP/1.1")), 400);       // DEL
-  EXPECT_EQ(statusOf(withHost("GET /a\x01 HTTP/1.1")), 400);       // CTL
+  EXPECT_EQ(statusOf(withHost("GET foo HTTP/1.1")), 400);           // relative
+  EXPECT_EQ(statusOf(withHost("GET /caf\xC3\xA9 HTTP/1.1")), 400);  // raw non-ASCII
+  EXPECT_EQ(statusOf(withHost("GET /a\x7F HTTP/1.1")), 400);        // DEL
+  EXPECT_EQ(statusOf(withHost("GET /a\x01 HTTP/1.1")), 400);        // CTL
   EXPECT_EQ(statusOf(withHost("GET * HTTP/1.1")), 400);
   EXPECT_EQ(statusOf(withHost("OPTIONS * HTTP/1.1")), 0);
   EXPECT_EQ(statusOf(withHost("GET example.com:443 HTTP/1.1")), 400);
   EXPECT_EQ(statusOf(withHost("CONNECT example.com:443 HTTP/1.1")), 0);
   EXPECT_EQ(statusOf(withHost("CONNECT example.com/x HTTP/1.1")), 400);
-  EXPECT_EQ(statusOf(withHost("GET 1http://x/ HTTP/1.1")), 400);     // scheme starts with alpha
+  EXPECT_EQ(statusOf(withHost("GET 1http://x/ HTTP/1.1")), 400);  // scheme starts with alpha
   EXPECT_EQ(statusOf(withHost("GET ://x/ HTTP/1.1")), 400);
   EXPECT_EQ(statusOf(withHost("GET /%7Euser/a%20b?q=\"x\" HTTP/1.1")), 0);  // kept encoded
   const auto out = parseAllWays(withHost("GET http://example.com/a?b HTTP/1.1"));
@@ -186,6 +186,33 @@ TEST(RequestParserHead, ValidatesFieldValues) {
   const auto out = parseAllWays(withHost("GET / HTTP/1.1", "A: x\ty \xE9\xFF z\r\n"));
   ASSERT_TRUE(out.ok());  // HTAB inside and obs-text are allowed
   EXPECT_EQ(out.heads[0].headers.get("a"), "x\ty \xE9\xFF z");
+}
+
+TEST(RequestParserHead, ValidatesEveryPositionOfLongValuesAndTargets) {
+  // Long runs are checked eight bytes at a time: put each bad byte at each position of a
+  // word, and in the tail after the last whole word.
+  for (std::size_t pos = 0; pos < 27; ++pos) {
+    for (char bad : {'\0', '\x01', '\x08', '\x0B', '\r', '\x1F', '\x7F'}) {
+      std::string value(27, 'v');
+      value[pos] = bad;
+      EXPECT_EQ(statusOf(withHost("GET / HTTP/1.1", "A: x" + value + "x\r\n")), 400)
+          << pos << " " << int(bad);
+      std::string target = "/" + std::string(27, 't');
+      target[pos + 1] = bad;
+      EXPECT_EQ(statusOf(withHost("GET " + target + " HTTP/1.1")), 400) << pos << " " << int(bad);
+    }
+    for (char good : {'\t', ' ', '\x80', '\xFF', '~', '!'}) {
+      std::string value(27, 'v');
+      value[pos] = good;
+      EXPECT_EQ(statusOf(withHost("GET / HTTP/1.1", "A: x" + value + "x\r\n")), 0)
+          << pos << " " << int(good);
+    }
+    for (char nonAscii : {'\x80', '\xFF'}) {
+      std::string target = "/" + std::string(27, 't');
+      target[pos + 1] = nonAscii;
+      EXPECT_EQ(statusOf(withHost("GET " + target + " HTTP/1.1")), 400) << pos;
+    }
+  }
 }
 
 TEST(RequestParserHead, ValidatesFieldNames) {
@@ -249,8 +276,7 @@ TEST(RequestParserHead, ResetAbandonsAPartialHead) {
   RequestParser parser;
   EXPECT_EQ(parser.feed("GET /abandoned HT").event, RequestParser::Event::NeedMore);
   parser.reset();
-  ASSERT_EQ(parser.feed(withHost("GET /fresh HTTP/1.1")).event,
-            RequestParser::Event::HeadComplete);
+  ASSERT_EQ(parser.feed(withHost("GET /fresh HTTP/1.1")).event, RequestParser::Event::HeadComplete);
   EXPECT_EQ(parser.head().target, "/fresh");
 }
 
@@ -326,7 +352,8 @@ TEST(RequestParserLimits, DefaultHeadLimitIs32KiB) {
 TEST(RequestParserLimits, HeaderCountAtAndPastTheLimit) {
   const auto withFields = [](std::size_t count) {
     std::string input = "GET / HTTP/1.1\r\nHost: h\r\n";
-    for (std::size_t i = 1; i < count; ++i) input += "X-" + std::to_string(i) + ": v\r\n";
+    for (std::size_t i = 1; i < count; ++i)
+      input += "X-" + std::to_string(i) + ": v\r\n";
     return input + "\r\n";
   };
   EXPECT_EQ(statusOf(withFields(100)), 0);

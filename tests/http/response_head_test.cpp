@@ -32,8 +32,7 @@ TEST(WriteResponseHead, SerialisesStatusLineAndFields) {
   headers.add("Content-Length", "2");
   std::string out = "prefix|";
   ASSERT_TRUE(writeResponseHead(out, 200, headers));
-  EXPECT_EQ(out,
-            "prefix|HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n");
+  EXPECT_EQ(out, "prefix|HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n");
 }
 
 TEST(WriteResponseHead, UnknownCodeHasEmptyReason) {

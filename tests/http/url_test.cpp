@@ -101,7 +101,7 @@ TEST(NormalizePath, CollapsesDotSegments) {
   EXPECT_EQ(normalizePath("/a/b/.."), "/a/");
   EXPECT_EQ(normalizePath("/a/.."), "/");
   EXPECT_EQ(normalizePath("/."), "/");
-  EXPECT_EQ(normalizePath("/..."), "/...");   // not a dot segment
+  EXPECT_EQ(normalizePath("/..."), "/...");  // not a dot segment
   EXPECT_EQ(normalizePath("/..a/b.."), "/..a/b..");
   EXPECT_EQ(normalizePath("/.hidden"), "/.hidden");
 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -17,15 +18,21 @@ using Bytes = std::vector<std::uint8_t>;
 
 // payload[i] ^= key[(offset + i) % 4], literally.
 void referenceMask(std::uint8_t* data, std::size_t size, MaskKey key, std::size_t offset) {
-  for (std::size_t i = 0; i < size; ++i) data[i] ^= key[(offset + i) % 4];
+  for (std::size_t i = 0; i < size; ++i)
+    data[i] ^= key[(offset + i) % 4];
 }
 
-char* chars(std::uint8_t* p) { return reinterpret_cast<char*>(p); }
-const char* chars(const std::uint8_t* p) { return reinterpret_cast<const char*>(p); }
+char* chars(std::uint8_t* p) {
+  return reinterpret_cast<char*>(p);
+}
+const char* chars(const std::uint8_t* p) {
+  return reinterpret_cast<const char*>(p);
+}
 
 Bytes randomBytes(std::mt19937& rng, std::size_t n) {
   Bytes b(n);
-  for (auto& x : b) x = static_cast<std::uint8_t>(rng());
+  for (auto& x : b)
+    x = static_cast<std::uint8_t>(rng());
   return b;
 }
 
@@ -66,34 +73,44 @@ TEST(Mask, EverySizeAndOffsetMatchesReference) {
   }
 }
 
-TEST(Mask, LargeBuffersAtEveryAlignment) {
-  // The wide kernels align the destination first; every misalignment of both source and
-  // destination (and sizes around the kernel steps) must give the reference result, and
-  // bytes outside the range must stay untouched.
+// The wide kernels align the destination first; every misalignment of source and
+// destination (and sizes around the kernel steps) must give the reference result, and
+// bytes outside the range must stay untouched.
+::testing::AssertionResult checkLargeBuffersAtEveryAlignment() {
   std::mt19937 rng(2);
   std::vector<std::uint8_t> src(4096 + 128);
   std::vector<std::uint8_t> dst(4096 + 128);
   for (const std::size_t size : {127u, 128u, 129u, 255u, 1000u, 4096u}) {
-    for (std::size_t dstAlign = 0; dstAlign < 33; dstAlign += 3) {
+    for (std::size_t dstAlign = 0; dstAlign < 33; ++dstAlign) {
       const std::size_t srcAlign = (dstAlign * 7) % 32;
       const std::size_t offset = dstAlign % 4;
-      for (auto& x : src) x = static_cast<std::uint8_t>(rng());
+      for (auto& x : src)
+        x = static_cast<std::uint8_t>(rng());
       std::fill(dst.begin(), dst.end(), std::uint8_t{0xAA});
       Bytes expected(src.begin() + static_cast<std::ptrdiff_t>(srcAlign),
                      src.begin() + static_cast<std::ptrdiff_t>(srcAlign + size));
       referenceMask(expected.data(), size, kKey, offset);
 
       applyMaskCopy(chars(dst.data() + dstAlign), chars(src.data() + srcAlign), size, kKey, offset);
-      ASSERT_TRUE(std::equal(expected.begin(), expected.end(), dst.begin() + static_cast<std::ptrdiff_t>(dstAlign)))
-          << "copy size " << size << " align " << dstAlign;
-      for (std::size_t i = 0; i < dstAlign; ++i) ASSERT_EQ(dst[i], 0xAA);
-      for (std::size_t i = dstAlign + size; i < dst.size(); ++i) ASSERT_EQ(dst[i], 0xAA);
+      if (!std::equal(expected.begin(), expected.end(),
+                      dst.begin() + static_cast<std::ptrdiff_t>(dstAlign)))
+        return ::testing::AssertionFailure() << "copy size " << size << " align " << dstAlign;
+      for (std::size_t i = 0; i < dst.size(); ++i) {
+        if ((i < dstAlign || i >= dstAlign + size) && dst[i] != 0xAA)
+          return ::testing::AssertionFailure() << "copy wrote outside, byte " << i;
+      }
 
       applyMask(chars(src.data() + srcAlign), size, kKey, offset);
-      ASSERT_TRUE(std::equal(expected.begin(), expected.end(), src.begin() + static_cast<std::ptrdiff_t>(srcAlign)))
-          << "in place size " << size << " align " << srcAlign;
+      if (!std::equal(expected.begin(), expected.end(),
+                      src.begin() + static_cast<std::ptrdiff_t>(srcAlign)))
+        return ::testing::AssertionFailure() << "in place size " << size << " align " << srcAlign;
     }
   }
+  return ::testing::AssertionSuccess();
+}
+
+TEST(Mask, LargeBuffersAtEveryAlignment) {
+  EXPECT_TRUE(checkLargeBuffersAtEveryAlignment());
 }
 
 TEST(Mask, ChunkedEqualsOneShot) {
@@ -110,10 +127,11 @@ TEST(Mask, ChunkedEqualsOneShot) {
     std::size_t offset = startOffset;
     std::size_t copyOffset = startOffset;
     for (std::size_t pos = 0; pos < size;) {
-      const std::size_t len = std::min<std::size_t>(size - pos, rng() % 3 == 0 ? rng() % 5 : rng() % 200);
+      const std::size_t len =
+          std::min<std::size_t>(size - pos, rng() % 3 == 0 ? rng() % 5 : rng() % 200);
       offset = applyMask(chars(chunked.data() + pos), len, kKey, offset);
-      copyOffset = applyMaskCopy(chars(copied.data() + pos), chars(original.data() + pos), len, kKey,
-                                 copyOffset);
+      copyOffset = applyMaskCopy(chars(copied.data() + pos), chars(original.data() + pos), len,
+                                 kKey, copyOffset);
       pos += len;
     }
     ASSERT_EQ(chunked, oneShot) << "iteration " << iter;
@@ -161,6 +179,20 @@ TEST(Mask, ZeroKeyIsIdentityAndEmptyIsANoOp) {
   EXPECT_EQ(applyMask(nullptr, 0, kKey, 3), 3u);
   EXPECT_EQ(applyMaskCopy(nullptr, nullptr, 0, kKey, 2), 2u);
 }
+
+#if defined(__x86_64__)
+// The SSE2 kernel only runs where AVX2 is missing or disabled, and the choice is made once
+// per process: check it in a fresh child started with AERIE_NO_AVX2.
+TEST(MaskSse2DeathTest, Sse2KernelMatchesTheReference) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // re-executes: kernel not yet chosen
+  EXPECT_EXIT(
+      {
+        setenv("AERIE_NO_AVX2", "1", 1);
+        std::exit(checkLargeBuffersAtEveryAlignment() ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+#endif
 
 }  // namespace
 }  // namespace aerie::protocol

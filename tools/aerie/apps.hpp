@@ -9,7 +9,8 @@
 namespace aerie::tools {
 
 /// "echo": every message goes back to its sender with the same opcode.
-/// "broadcast": every message goes to every other client (a chat room).
+/// "broadcast": every message goes to every other client.
+/// "chat": every message goes to everyone with its author; joins/leaves announced.
 /// Returns null for an unknown name.
 std::shared_ptr<websocket::Handler> makeApp(std::string_view name);
 

@@ -38,7 +38,7 @@ int serve(const ServeArgs& args) {
     }
     auto handler = aerie::tools::makeApp(spec.substr(eq + 1));
     if (!handler) {
-      std::cerr << "aerie: unknown app '" << spec.substr(eq + 1) << "' (echo, broadcast)\n";
+      std::cerr << "aerie: unknown app '" << spec.substr(eq + 1) << "' (echo, broadcast, chat)\n";
       return 2;
     }
     aerie::websocket::Options options = args.ws;
@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
   serveCommand->add_option("--workers", args.workers, "Worker threads (0: one per core)")
       ->capture_default_str();
   serveCommand->add_option("--root", args.root, "Directory of static files to serve");
-  serveCommand->add_option("--ws", args.apps, "PATH=APP, APP one of echo, broadcast (repeatable)");
+  serveCommand->add_option("--ws", args.apps, "PATH=APP, APP one of echo, broadcast, chat (repeatable)");
   serveCommand->add_option("--max-frame-size", args.ws.maxFrameSize, "Bytes (1009 beyond)")
       ->capture_default_str();
   serveCommand->add_option("--max-message-size", args.ws.maxMessageSize, "Bytes (1009 beyond)")

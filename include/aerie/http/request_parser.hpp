@@ -85,7 +85,7 @@ struct ParserLimits {
   std::size_t maxRequestLineSize = 8192;
   std::size_t maxHeaderSize = 32768;
   std::size_t maxHeaderCount = 100;
-  std::uint64_t maxBodySize = 128 * 1024;
+  std::uint64_t maxBodySize = std::uint64_t{128} * 1024;
   std::size_t maxChunkLineSize = 4096;
 };
 
@@ -134,6 +134,12 @@ class RequestParser {
 
   /// Abandons the current message (and any error) and waits for a new request.
   void reset() noexcept;
+
+  /// Frees the storage kept for reuse (head arena, line buffer), for idle keep-alive
+  /// connections: an idle parser then owns no heap memory. Between messages (after
+  /// MessageComplete, or before any byte of the next request) it also clears head();
+  /// in the middle of a message it only trims what is unused.
+  void releaseMemory() noexcept;
 
   /// True between HeadComplete and MessageComplete.
   bool inBody() const noexcept;
@@ -189,9 +195,9 @@ class RequestParser {
   bool expectsContinue_ = false;
   bool hasContentLength_ = false;
   bool hasTransferEncoding_ = false;
-  bool teUnknown_ = false;       // a coding we do not know
-  bool teOtherKnown_ = false;    // gzip/deflate/compress/identity: known, not implemented
-  bool teLastChunked_ = false;   // the last list element so far is "chunked"
+  bool teUnknown_ = false;      // a coding we do not know
+  bool teOtherKnown_ = false;   // gzip/deflate/compress/identity: known, not implemented
+  bool teLastChunked_ = false;  // the last list element so far is "chunked"
   std::uint8_t chunkDigits_ = 0;
   std::uint32_t teChunkedCount_ = 0;
   std::uint32_t hostCount_ = 0;
