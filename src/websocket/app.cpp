@@ -47,7 +47,9 @@ WebsocketApp::WebsocketApp(std::shared_ptr<ws::Handler> handler, ws::Options opt
 }
 
 void WebsocketApp::onServerStarting(Server& server) {
-  if (started_.exchange(true)) {
+  // One server at a time: the application's client registry is per server run.
+  if (started_.exchange(true) && server_ != nullptr && server_ != &server &&
+      server_->state() != Server::State::Stopped) {
     throw std::logic_error("a websocket() application can serve one server at a time");
   }
   server_ = &server;

@@ -67,6 +67,9 @@ class ConformanceTest : public ::testing::Test {
     EXPECT_TRUE(frame->fin);
     expectServerFrameShape(*frame);
     EXPECT_TRUE(client.waitForEof()) << "the server did not close the TCP connection";
+    // As a client library would on EOF: close our side, so the server's connection (and
+    // onClose) ends now rather than after the close period.
+    client.closeSocket();
   }
 
   /// The next frame is a single-frame message with this opcode and payload.

@@ -1,0 +1,388 @@
+// Every limit of ws::Options and the connection limits of ServerOptions: the violation gets
+// the RFC's close code (or 503), well-behaved clients are left alone. Waits are generous and
+// nothing asserts that the server is fast; rate limits only assert that something is late.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/raw_ws_client.hpp"
+#include "support/test_server.hpp"
+
+namespace aerie::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::uint8_t kClose = 0x8;
+constexpr std::uint8_t kPing = 0x9;
+
+ws::Options baseOptions() {
+  ws::Options options;
+  options.maxFramesPerSecond = 0;
+  options.maxBytesPerMinute = 0;
+  return options;
+}
+
+/// The next frame is a close with `code`; answers it and waits for the end of TCP.
+void expectClosedWith(RawWsClient& client, std::uint16_t code) {
+  const auto frame = client.readClose();
+  ASSERT_TRUE(frame) << "no close frame (eof: " << client.eof() << ")";
+  EXPECT_EQ(frame->closeCode(), code) << frame->closeReason();
+  if (!client.eof()) {
+    try {
+      client.sendClose(frame->closeCode() == 1005 ? 1000 : frame->closeCode());
+    } catch (const std::runtime_error&) {
+      // The server may already have closed: nothing to answer then.
+    }
+  }
+  EXPECT_TRUE(client.waitForEof());
+  client.closeSocket();
+}
+
+void expectEcho(RawWsClient& client, std::string_view payload) {
+  const auto message = client.readMessage();
+  ASSERT_TRUE(message) << "no echo of " << payload.substr(0, 20);
+  EXPECT_EQ(message->payload.size(), payload.size());
+  EXPECT_TRUE(message->payload == payload);
+}
+
+// ---- frame and message size, textOnly, UTF-8 validation ------------------------------------
+
+TEST(LimitsTest, FrameOverMaxFrameSizeClosesWith1009) {
+  auto handler = std::make_shared<RecordingHandler>();
+  ws::Options options = baseOptions();
+  options.maxFrameSize = 1000;
+  TestServer server(handler, options);
+  auto client = server.connect();
+  client->sendBinary(std::string(1000, 'a'));
+  expectEcho(*client, std::string(1000, 'a'));
+  client->sendBinary(std::string(1001, 'a'));
+  expectClosedWith(*client, 1009);
+}
+
+TEST(LimitsTest, MessageOverMaxMessageSizeClosesWith1009) {
+  auto handler = std::make_shared<RecordingHandler>();
+  ws::Options options = baseOptions();
+  options.maxMessageSize = 1000;
+  TestServer server(handler, options);
+  auto client = server.connect();
+  client->sendText(std::string(500, 'a'), false);
+  client->sendContinuation(std::string(500, 'b'), true);
+  expectEcho(*client, std::string(500, 'a') + std::string(500, 'b'));
+  client->sendText(std::string(600, 'a'), false);
+  client->sendContinuation(std::string(600, 'b'), true);
+  expectClosedWith(*client, 1009);
+}
+
+TEST(LimitsTest, TextOnlyRefusesBinaryWith1003) {
+  auto handler = std::make_shared<RecordingHandler>();
+  ws::Options options = baseOptions();
+  options.textOnly = true;
+  TestServer server(handler, options);
+  auto client = server.connect();
+  client->sendText("text is fine");
+  expectEcho(*client, "text is fine");
+  client->sendBinary("binary is not");
+  expectClosedWith(*client, 1003);
+}
+
+TEST(LimitsTest, ValidateUtf8OffLetsInvalidTextThrough) {
+  auto handler = std::make_shared<RecordingHandler>(/*echo=*/false);
+  ws::Options options = baseOptions();
+  options.validateUtf8 = false;
+  TestServer server(handler, options);
+  auto client = server.connect();
+  client->sendText("bad \xFF\xFE text", false);
+  client->sendContinuation("\xC0\xAF", true);
+  ASSERT_TRUE(handler->waitReceived(1));
+  const auto received = handler->received();
+  EXPECT_EQ(received[0].payload, "bad \xFF\xFE text\xC0\xAF");
+  EXPECT_FALSE(received[0].binary);
+  // Still open.
+  client->sendPing("alive?");
+  const auto pong = client->readFrame();
+  ASSERT_TRUE(pong);
+  EXPECT_EQ(pong->opcode, 0xA);
+}
+
+// ---- heartbeat ----------------------------------------------------------------------------
+
+TEST(LimitsTest, ClientThatIgnoresPingsIsClosedWith1008) {
+  auto handler = std::make_shared<RecordingHandler>();
+  ws::Options options = baseOptions();
+  options.heartbeatPeriod = 100ms;  // the server ticks every 100 ms
+  options.queuedPingLimit = 2;
+  TestServer server(handler, options);
+  auto client = server.connect();
+  const auto id = handler->waitOpened(0);
+  ASSERT_TRUE(id);
+  std::size_t pings = 0;
+  std::optional<RawFrame> close;
+  while (auto frame = client->readFrame()) {
+    if (frame->opcode == kPing) {
+      ++pings;  // not answered
+    } else if (frame->opcode == kClose) {
+      close = frame;
+      break;
+    }
+  }
+  ASSERT_TRUE(close) << "no close after " << pings << " pings";
+  EXPECT_EQ(close->closeCode(), 1008);
+  EXPECT_GE(pings, options.queuedPingLimit);
+  EXPECT_LE(pings, options.queuedPingLimit + 1);
+  client->sendClose(1008);
+  EXPECT_TRUE(client->waitForEof());
+  client->closeSocket();
+  const auto closed = handler->waitClosed(*id);
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->code, 1008);
+}
+
+TEST(LimitsTest, ClientThatAnswersPingsStaysOpen) {
+  auto handler = std::make_shared<RecordingHandler>();
+  ws::Options options = baseOptions();
+  options.heartbeatPeriod = 100ms;
+  options.queuedPingLimit = 1;
+  TestServer server(handler, options);
+  auto client = server.connect();
+  std::size_t pings = 0;
+  const auto until = Clock::now() + 1500ms;
+  while (Clock::now() < until) {
+    const auto frame = client->readFrame(100ms);
+    if (!frame) {
+      ASSERT_FALSE(client->eof()) << "the server closed the connection";
+      continue;
+    }
+    ASSERT_NE(frame->opcode, kClose) << "closed with " << frame->closeCode();
+    if (frame->opcode == kPing) {
+      ++pings;
+      client->sendPong(frame->payload);
+    }
+  }
+  EXPECT_GE(pings, 2u) << "the heartbeat did not ping";
+  client->sendText("still here");
+  expectEcho(*client, "still here");
+  EXPECT_TRUE(handler->closed().empty());
+}
+
+// ---- rate limits --------------------------------------------------------------------------
+
+TEST(LimitsTest, MaxFramesPerSecondPausesReadingUntilTheNextSecond) {
+  auto handler = std::make_shared<RecordingHandler>();
+  ws::Options options = baseOptions();
+  options.maxFramesPerSecond = 3;
+  TestServer server(handler, options);
+  auto client = server.connect();
+  const auto start = Clock::now();
+  for (int i = 0; i < 12; ++i) {
+    client->sendText("f" + std::to_string(i));
+    std::this_thread::sleep_for(20ms);  // separate reads on the server
+  }
+  for (int i = 0; i < 12; ++i) {
+    const auto echo = client->readMessage();
+    ASSERT_TRUE(echo) << i;
+    EXPECT_EQ(echo->payload, "f" + std::to_string(i));  // paused, not dropped: in order
+  }
+  // 12 frames at 3 per second cannot all be read within the first second: reading paused
+  // (loosely: well over the ~240 ms the client took to send them).
+  EXPECT_GE(Clock::now() - start, 500ms);
+  EXPECT_TRUE(handler->closed().empty());
+}
+
+TEST(LimitsTest, MaxBytesPerMinutePausesReading) {
+  auto handler = std::make_shared<RecordingHandler>();
+  ws::Options options = baseOptions();
+  options.maxBytesPerMinute = 1000;
+  options.closePeriod = 500ms;  // the paused client cannot answer our close at shutdown
+  TestServer server(handler, options);
+  auto client = server.connect();
+  client->sendBinary(std::string(1500, 'x'));  // read at once, then the budget is spent
+  expectEcho(*client, std::string(1500, 'x'));
+  client->sendText("next minute");
+  EXPECT_FALSE(client->readMessage(500ms)) << "reading was not paused";
+  EXPECT_FALSE(client->eof()) << "rate limits pause, they do not close";
+}
+
+// ---- backpressure ---------------------------------------------------------------------------
+
+/// "flood": sends 64 KiB binary messages to the sender without awaiting (a handler that
+/// ignores backpressure) until the client is gone. Other messages are echoed.
+class FloodHandler final : public RecordingHandler {
+ public:
+  std::atomic<int> floodSent{0};
+  std::atomic<bool> floodDone{false};
+
+ protected:
+  Task<> handleMessage(ClientId client, const Received& message) override {
+    if (message.payload != "flood") {
+      co_await RecordingHandler::handleMessage(client, message);
+      co_return;
+    }
+    const std::string chunk(64 * 1024, 'F');
+    for (int i = 0; i < 2000; ++i) {
+      const auto info = endpoint().getInfo(client);
+      if (!info || info->closedAt != 0) break;
+      (void)endpoint().sendBinary(chunk, client);  // not awaited: on purpose
+      ++floodSent;
+      co_await delay(1ms);  // let the loop flush between sends
+    }
+    floodDone = true;
+  }
+};
+
+TEST(LimitsTest, SlowConsumerOverMaxBackpressureIsClosedWhileOthersAreServed) {
+  auto handler = std::make_shared<FloodHandler>();
+  ws::Options options = baseOptions();
+  options.maxBackpressure = 512 * 1024;
+  TestServer server(handler, options);
+  RawWsClient slow(server.port(), /*receiveBuffer=*/4096);
+  ASSERT_TRUE(slow.handshake());
+  const auto slowId = handler->waitOpened(0);
+  ASSERT_TRUE(slowId);
+  auto fast = server.connect();
+
+  slow.sendText("flood");  // and never read again
+  for (int i = 0; i < 5; ++i) {
+    fast->sendText("echo " + std::to_string(i));
+    expectEcho(*fast, "echo " + std::to_string(i));
+  }
+  const auto closed = handler->waitClosed(*slowId, 20s);
+  ASSERT_TRUE(closed) << "slow consumer not closed after " << handler->floodSent << " sends";
+  EXPECT_EQ(closed->code, 1008);
+  EXPECT_TRUE(waitUntil([&] { return handler->floodDone.load(); }));
+  // The other client did not lose anything.
+  fast->sendText("after");
+  expectEcho(*fast, "after");
+}
+
+/// "fill": sends `total` 32 KiB messages to the sender, awaiting each send.
+class FillHandler final : public RecordingHandler {
+ public:
+  static constexpr int kTotal = 400;
+  std::atomic<int> sent{0};
+
+ protected:
+  Task<> handleMessage(ClientId client, const Received& message) override {
+    if (message.payload != "fill") co_return;
+    const std::string chunk(32 * 1024, 'W');
+    for (int i = 0; i < kTotal; ++i) {
+      co_await endpoint().sendBinary(chunk, client);
+      ++sent;
+    }
+  }
+};
+
+TEST(LimitsTest, AwaitedSendSuspendsAtTheHighWaterMarkAndResumesWhenDrained) {
+  auto handler = std::make_shared<FillHandler>();
+  ws::Options options = baseOptions();
+  options.highWaterMark = 256 * 1024;
+  options.lowWaterMark = 64 * 1024;
+  options.maxBackpressure = 0;  // no hard limit: only the awaitable holds the handler back
+  TestServer server(handler, options);
+  RawWsClient client(server.port(), /*receiveBuffer=*/4096);
+  ASSERT_TRUE(client.handshake());
+  client.sendText("fill");
+
+  // Not reading: the counter must stop advancing well before the end.
+  bool stalled = false;
+  int value = 0;
+  for (int round = 0; round < 40 && !stalled; ++round) {
+    const int before = handler->sent;
+    std::this_thread::sleep_for(300ms);
+    value = handler->sent;
+    stalled = value == before && value > 0;
+  }
+  ASSERT_TRUE(stalled) << "send() never suspended (" << value << " sent)";
+  EXPECT_LT(value, FillHandler::kTotal);
+
+  // Reading drains the buffers: the handler resumes and finishes.
+  for (int i = 0; i < FillHandler::kTotal; ++i) {
+    const auto message = client.readMessage(10s);
+    ASSERT_TRUE(message) << "message " << i << " missing (" << handler->sent << " sent)";
+    ASSERT_EQ(message->payload.size(), 32u * 1024u);
+  }
+  EXPECT_TRUE(waitUntil([&] { return handler->sent == FillHandler::kTotal; }));
+}
+
+// ---- idle timeout ---------------------------------------------------------------------------
+
+TEST(LimitsTest, IdleClientIsClosedWith1001) {
+  auto handler = std::make_shared<RecordingHandler>();
+  ws::Options options = baseOptions();
+  options.idleTimeout = 300ms;
+  options.heartbeatPeriod = 0ms;
+  TestServer server(handler, options);
+  auto client = server.connect();
+  const auto id = handler->waitOpened(0);
+  ASSERT_TRUE(id);
+  expectClosedWith(*client, 1001);
+  const auto closed = handler->waitClosed(*id);
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->code, 1001);
+}
+
+// ---- connection limits ------------------------------------------------------------------------
+
+/// Connects until the server answers 503 (or `limit` + 1 connections were tried).
+void expectRefusedAfter(TestServer& server, std::size_t limit) {
+  std::vector<std::unique_ptr<RawWsClient>> clients;
+  for (std::size_t i = 0; i < limit; ++i) clients.push_back(server.connect());
+
+  // Refused at accept: the 503 comes without a request.
+  RawWsClient refused(server.port());
+  auto reply = refused.readHttpReply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 503);
+
+  // Once a slot frees up, a new client gets in.
+  clients.front()->closeSocket();
+  EXPECT_TRUE(waitUntil([&] {
+    try {
+      RawWsClient retry(server.port());
+      return retry.handshake();
+    } catch (const std::runtime_error&) {
+      return false;
+    }
+  }));
+}
+
+TEST(LimitsTest, MaxConnectionsRefusesWith503) {
+  auto handler = std::make_shared<RecordingHandler>();
+  ServerOptions serverOptions;
+  serverOptions.maxConnections = 2;
+  TestServer server(handler, baseOptions(), 1, serverOptions);
+  expectRefusedAfter(server, 2);
+}
+
+TEST(LimitsTest, ConnectionsPerIpRefusesWith503) {
+  auto handler = std::make_shared<RecordingHandler>();
+  ServerOptions serverOptions;
+  serverOptions.connectionsPerIp = 3;
+  TestServer server(handler, baseOptions(), 2, serverOptions);
+  expectRefusedAfter(server, 3);
+}
+
+TEST(LimitsTest, RefusalReachesAClientThatAlreadySentItsRequest) {
+  auto handler = std::make_shared<RecordingHandler>();
+  ServerOptions serverOptions;
+  serverOptions.maxConnections = 1;
+  TestServer server(handler, baseOptions(), 1, serverOptions);
+  auto first = server.connect();
+  RawWsClient refused(server.port());
+  try {
+    refused.sendRaw(RawWsClient::upgradeRequest());
+  } catch (const std::runtime_error&) {
+    // The server may have closed already; the 503 must still be readable.
+  }
+  const auto reply = refused.readHttpReply();
+  ASSERT_TRUE(reply) << "the 503 was lost (connection reset?)";
+  EXPECT_EQ(reply->status, 503);
+}
+
+}  // namespace
+}  // namespace aerie::test
