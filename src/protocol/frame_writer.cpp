@@ -35,11 +35,18 @@ void appendFrame(std::string& out, Opcode opcode, std::span<const char> payload,
 std::size_t appendMessage(std::string& out, Opcode opcode, std::span<const char> payload,
                           std::size_t autoFrameSize, MaskKeySource* masks,
                           PayloadCompressor* compressor) {
+  // Control frames may be neither fragmented nor compressed (RFC 6455 5.5, RFC 7692 6):
+  // a control opcode passed here is written as one plain frame.
+  const bool control = isControl(opcode);
+  if (control) autoFrameSize = 0;
+
   // The compressor's output lives in a per-thread scratch buffer that keeps its capacity,
-  // so compressing a message allocates nothing once the buffer has grown.
+  // so compressing a message allocates nothing once the buffer has grown (up to a bound:
+  // one huge message must not pin its size for the thread's lifetime).
   thread_local std::string scratch;
+  constexpr std::size_t kMaxRetainedScratch = 1 << 20;
   bool compressed = false;
-  if (compressor != nullptr) {
+  if (compressor != nullptr && !control) {
     scratch.clear();
     compressed = compressor->compress(payload, scratch);
     if (compressed) payload = std::span<const char>(scratch.data(), scratch.size());
@@ -67,6 +74,7 @@ std::size_t appendMessage(std::string& out, Opcode opcode, std::span<const char>
                       masked ? &key : nullptr);
     offset += n;
   }
+  if (scratch.capacity() > kMaxRetainedScratch) std::string().swap(scratch);
   return frames;
 }
 

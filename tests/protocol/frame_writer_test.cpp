@@ -218,6 +218,28 @@ TEST(FrameWriter, DeclinedCompressionSendsThePlainMessage) {
   EXPECT_EQ(out, bytes({0x81, 0x05}) + "ab#cd");
 }
 
+TEST(FrameWriter, ControlMessagesAreNeverFragmentedOrCompressed) {
+  CaseSwapCompressor compressor;
+  std::string out;
+  EXPECT_EQ(appendMessage(out, Opcode::Ping, span("abcdef"), 2, nullptr, &compressor), 1u);
+  EXPECT_EQ(out, bytes({0x89, 0x06}) + "abcdef");
+}
+
+TEST(FrameWriter, LargeCompressedMessage) {
+  // Goes through the scratch buffer and its release above 1 MiB; twice, to reuse it.
+  CaseSwapCompressor compressor;
+  const std::string payload((1 << 20) + 100, 'a');
+  for (int round = 0; round < 2; ++round) {
+    std::string out;
+    EXPECT_EQ(appendMessage(out, Opcode::Binary, span(payload), 1 << 19, nullptr, &compressor), 3u);
+    const auto frames = splitFrames(out);
+    ASSERT_EQ(frames.size(), 3u);
+    EXPECT_TRUE(frames[0].header.rsv1);
+    EXPECT_FALSE(frames[1].header.rsv1);
+    EXPECT_EQ(frames[2].payload, std::string(100, 'A'));
+  }
+}
+
 TEST(FrameWriter, CloseFrames) {
   std::string out;
   appendCloseFrame(out, 1000, "bye", nullptr);

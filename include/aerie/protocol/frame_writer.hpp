@@ -32,7 +32,8 @@ std::size_t writeFrame(char* out, Opcode opcode, std::span<const char> payload, 
 void appendFrame(std::string& out, Opcode opcode, std::span<const char> payload, bool fin,
                  bool rsv1, const MaskKey* mask);
 
-/// Appends a whole message (opcode Text or Binary). When `compressor` is set and accepts,
+/// Appends a whole message (opcode Text or Binary; a control opcode gives one frame, never
+/// fragmented or compressed, as RFC 6455 requires). When `compressor` is set and accepts,
 /// the payload is its output and the first frame has RSV1. The payload is split into frames
 /// of at most `autoFrameSize` bytes (0 = one frame): the first carries the opcode, the others
 /// are continuations, the last has FIN; an empty message is one empty frame. Each frame is

@@ -74,8 +74,9 @@ struct ParseResult {
 ///   void onClose(std::uint16_t code, std::string_view reason)
 ///       Already validated; code is 1005 for an empty payload. The parser stops after it.
 ///
-/// Nothing is delivered after an error, and a chunk holding an invalid byte is not delivered
-/// at all; the sink may have seen a message's begin and its valid prefix before the error.
+/// Nothing is delivered after an error, and a chunk holding an invalid byte (or a transform
+/// write() that breaks a limit) is not delivered at all; the sink may have seen a message's
+/// begin and its valid prefix before the error.
 template <class S>
 concept ParserSink = requires(S& sink, Opcode op, bool flag, std::span<const char> bytes,
                               std::uint16_t code, std::string_view reason) {
@@ -101,8 +102,9 @@ class Parser {
   ParseResult consume(char* data, std::size_t size) noexcept;
 
   /// The inbound transform (e.g. inflate) applied to messages whose first frame has RSV1.
-  /// Without one, such messages are delivered as they are on the wire. Set it between
-  /// messages (it is sampled when a message begins); nullptr removes it.
+  /// Without one, such messages are delivered as they are on the wire (not UTF-8-checked,
+  /// maxMessageSize counting wire bytes). Set it between messages (it is sampled when a
+  /// message begins); nullptr removes it. The parser does not own it.
   void setTransform(PayloadTransform* transform) noexcept { transform_ = transform; }
 
   /// Complete frames (data and control) parsed so far.
