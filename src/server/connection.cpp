@@ -72,7 +72,10 @@ void Connection::onReadable(const std::error_code& error) {
   }
   if (!closed_) {
     flush();  // corking: everything this read produced leaves in one send()
-    if (!readPaused_ && !eofSeen_) armRead();
+    // The session may have re-armed already (e.g. resumeReading() once a WebSocket's
+    // onOpen finished inside this read): a second pending wait would wake us twice per
+    // event for the rest of the connection's life.
+    if (!readPaused_ && !eofSeen_ && !readArmed_) armRead();
   }
   release();
 }

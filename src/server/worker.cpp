@@ -78,6 +78,11 @@ void Worker::startThread() {
     currentWorker = this;
     refreshClocks();
     loop_.run();
+    // stop() leaves completions that are already due unrun: the aborted waits of the
+    // connections the stop sequence closed last hold references that free them. Run what
+    // is ready (nothing blocks here), or every such connection and its session leak.
+    loop_.io().restart();
+    loop_.io().poll();
     currentWorker = nullptr;
   });
 }

@@ -89,6 +89,15 @@ Task<> WebsocketApp::respond(http::Request& request, http::Response& response) {
   response.setStatus(101);
   std::any data = co_await handler_->onHandshake(request, response);
   if (response.status() != 101) co_return;  // denied: that response reaches the client
+  if (stopping()) {
+    // onStop ran while onHandshake was suspended: after onStop no callback but onClose
+    // may run (seed 002), and the stop sequence already closed the clients it knew of, so
+    // an upgrade now would open a client onStop never saw. Refuse it like any other.
+    response = http::Response();
+    response.setStatus(503);
+    co_await response.send("Server stopping\n");
+    co_return;
+  }
   response.setHeader("Upgrade", "websocket");
   response.setHeader("Connection", "Upgrade");
   response.setHeader("Sec-WebSocket-Accept", accept);
@@ -305,6 +314,12 @@ ws::SendAwaitable WebsocketApp::fanOut(Opcode opcode, std::string data,
 
 void WebsocketApp::close(ClientId client, std::uint16_t code, std::string_view reason) {
   if (!protocol::isValidCloseCodeOnWire(code)) code = protocol::close_code::Normal;
+  if (!protocol::isValidUtf8(reason)) {
+    // A close reason must be UTF-8 (RFC 6455 5.5.1); the client would fail the connection
+    // with 1007 instead of seeing our code. Keep the code, drop the reason.
+    log::warn("client {}: close reason is not valid UTF-8; sending the code without it", client);
+    reason = {};
+  }
   if (WsSession* session = localSession(client)) {
     Connection& connection = session->connection();
     connection.retain();

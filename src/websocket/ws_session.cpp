@@ -12,6 +12,14 @@ using protocol::Opcode;
 namespace close_code = protocol::close_code;
 
 namespace {
+/// The bytes a client left waiting before the message just queued. The backpressure limit
+/// judges this backlog, not the new message: that one was not even offered to the kernel
+/// yet (flushing waits for the end of the loop turn), so counting it would close a client
+/// reading at full speed as soon as one message is larger than maxBackpressure.
+std::size_t backlogBefore(const Connection& connection, std::size_t justQueued) noexcept {
+  return connection.buffered() - justQueued;
+}
+
 protocol::ParserOptions parserOptions(const ws::Options& options) {
   protocol::ParserOptions parser;
   parser.role = protocol::Role::Server;
@@ -58,9 +66,12 @@ void WsSession::opened() {
     pending_.clear();
     parse(pending.data(), pending.size());
   }
-  if (!closeSent_ && !connection_.closed()) {
+  if (!connection_.closed()) {
     connection_.flush();
-    connection_.resumeReading();
+    // Also after a close sent while onOpen ran (Endpoint::close() or an exception from
+    // onOpen): the client's close reply must be read, or the connection lingers for the
+    // whole close period. The rate limit, if the pending bytes hit it, still holds.
+    if (!rateLimited_ || closeSent_) connection_.resumeReading();
   }
 }
 
@@ -76,7 +87,11 @@ void WsSession::onBytes(char* data, std::size_t size) {
 
 void WsSession::parse(char* data, std::size_t size) {
   const std::int64_t unixNow = Worker::unixNow();
-  lastRead_ = lastActivity_ = Worker::steadyNow();
+  lastRead_ = Worker::steadyNow();
+  // Once our close frame is out, lastActivity_ is when it was sent: the close period
+  // counts from there, and a client that keeps sending without answering the close must
+  // not extend it forever.
+  if (!closeSent_) lastActivity_ = lastRead_;
   ClientStats::add(stats_->bytesRead, size);
   stats_->lastReadAt.store(unixNow, std::memory_order_relaxed);
   const protocol::ParseResult result = parser_.consume(data, size);
@@ -103,6 +118,9 @@ void WsSession::parse(char* data, std::size_t size) {
 }
 
 void WsSession::checkRateLimits() {
+  // Closing: only the client's close frame matters now, and the close period bounds how
+  // long we read; pausing would just hide that frame until the period runs out.
+  if (closeSent_) return;
   const auto& options = app_->options();
   if ((options.maxFramesPerSecond != 0 && framesThisSecond_ > options.maxFramesPerSecond) ||
       (options.maxBytesPerMinute != 0 && bytesThisMinute_ > options.maxBytesPerMinute)) {
@@ -205,6 +223,10 @@ void WsSession::close(std::uint16_t code, std::string_view reason) {
   }
   // Wait for the client's close frame, at most closePeriod (the worker's tick drops it).
   connection_.flush();
+  // Reading may be paused by a rate limit; the close reply must still get through (data
+  // frames are dropped from now on, and the close period bounds the rest). While onOpen
+  // runs, opened() resumes instead.
+  if (!opening_ && !connection_.closed()) connection_.resumeReading();
 }
 
 void WsSession::sendMessage(Opcode opcode, std::string_view payload) {
@@ -215,7 +237,9 @@ void WsSession::sendMessage(Opcode opcode, std::string_view payload) {
       out, opcode, {payload.data(), payload.size()}, app_->options().autoFrameSize, nullptr, nullptr);
   connection_.commitWrite();
   countSent(out.size() - before, static_cast<std::uint32_t>(frames), true);
-  checkBackpressure();
+  if (backlogBefore(connection_, out.size() - before) > app_->options().maxBackpressure) {
+    checkBackpressure();
+  }
 }
 
 void WsSession::sendPrepared(std::string_view frames, std::uint32_t frameCount) {
@@ -223,7 +247,9 @@ void WsSession::sendPrepared(std::string_view frames, std::uint32_t frameCount) 
   connection_.outputBuffer().append(frames);
   connection_.commitWrite();
   countSent(frames.size(), frameCount, true);
-  checkBackpressure();
+  if (backlogBefore(connection_, frames.size()) > app_->options().maxBackpressure) {
+    checkBackpressure();
+  }
 }
 
 void WsSession::countSent(std::size_t bytes, std::uint32_t frames, bool data) {

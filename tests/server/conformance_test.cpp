@@ -157,6 +157,38 @@ TEST_F(ConformanceTest, PingWith126BytePayloadFailsWith1002) {
   expectFailedWith(*client, 1002);
 }
 
+class ControlFrameTest : public ConformanceTest,
+                         public ::testing::WithParamInterface<std::uint8_t> {};
+
+TEST_P(ControlFrameTest, ControlFrameOver125BytesFailsWith1002) {
+  auto client = connect();
+  std::string payload(126, 'c');
+  if (GetParam() == kClose) payload = RawWsClient::closePayload(1000, std::string(124, 'r'));
+  client->sendFrame({.opcode = GetParam(), .payload = payload});
+  expectFailedWith(*client, 1002);
+}
+
+TEST_P(ControlFrameTest, FragmentedControlFrameFailsWith1002) {
+  auto client = connect();
+  std::string payload = "ab";
+  if (GetParam() == kClose) payload = RawWsClient::closePayload(1000);
+  client->sendFrame({.opcode = GetParam(), .payload = payload, .fin = false});
+  expectFailedWith(*client, 1002);
+}
+
+INSTANTIATE_TEST_SUITE_P(Opcodes, ControlFrameTest, ::testing::Values(kClose, kPing, kPong),
+                         [](const auto& p) {
+                           return p.param == kClose ? "Close" : p.param == kPing ? "Ping" : "Pong";
+                         });
+
+TEST_F(ConformanceTest, LengthWithTheHighBitSetFailsWith1002) {
+  auto client = connect();
+  // 64-bit length form with the most significant bit set (RFC 6455 5.2), masked.
+  std::string frame = {'\x82', '\xFF', '\x80', 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4};
+  client->sendRaw(frame);
+  expectFailedWith(*client, 1002);
+}
+
 TEST_F(ConformanceTest, CloseWithOneBytePayloadFailsWith1002) {
   auto client = connect();
   client->sendFrame({.opcode = kClose, .payload = std::string(1, '\x03')});
@@ -334,22 +366,23 @@ TEST_P(EchoSizeTest, MessageIsEchoedIntact) {
   EXPECT_TRUE(echoed == payload);
   // Default autoFrameSize (64 KiB - 9): larger messages come back fragmented.
   const std::size_t autoFrameSize = ws::Options{}.autoFrameSize;
-  for (std::size_t size : frames) EXPECT_LE(size, autoFrameSize);
+  for (std::size_t size : frames)
+    EXPECT_LE(size, autoFrameSize);
   const std::size_t expectedFrames = c.size == 0 ? 1 : (c.size + autoFrameSize - 1) / autoFrameSize;
   EXPECT_EQ(frames.size(), expectedFrames);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Sizes, EchoSizeTest,
-    ::testing::Values(EchoCase{0, kText}, EchoCase{125, kText}, EchoCase{126, kText},
-                      EchoCase{65535, kText}, EchoCase{65536, kText}, EchoCase{1 << 20, kText},
-                      EchoCase{0, kBinary}, EchoCase{125, kBinary}, EchoCase{126, kBinary},
-                      EchoCase{65535, kBinary}, EchoCase{65536, kBinary},
-                      EchoCase{1 << 20, kBinary}),
-    [](const auto& p) {
-      return std::string(p.param.opcode == kText ? "Text" : "Binary") +
-             std::to_string(p.param.size);
-    });
+INSTANTIATE_TEST_SUITE_P(Sizes, EchoSizeTest,
+                         ::testing::Values(EchoCase{0, kText}, EchoCase{125, kText},
+                                           EchoCase{126, kText}, EchoCase{65535, kText},
+                                           EchoCase{65536, kText}, EchoCase{1 << 20, kText},
+                                           EchoCase{0, kBinary}, EchoCase{125, kBinary},
+                                           EchoCase{126, kBinary}, EchoCase{65535, kBinary},
+                                           EchoCase{65536, kBinary}, EchoCase{1 << 20, kBinary}),
+                         [](const auto& p) {
+                           return std::string(p.param.opcode == kText ? "Text" : "Binary") +
+                                  std::to_string(p.param.size);
+                         });
 
 // ---- 7 closing ----------------------------------------------------------------------------
 
@@ -369,7 +402,8 @@ TEST_F(ConformanceTest, ServerClosesTcpAfterCloseHandshake) {
 
 TEST_F(ConformanceTest, DataAfterCloseIsIgnored) {
   auto client = connect();
-  std::string wire = RawWsClient::encode({.opcode = kClose, .payload = RawWsClient::closePayload(1000)});
+  std::string wire =
+      RawWsClient::encode({.opcode = kClose, .payload = RawWsClient::closePayload(1000)});
   wire += RawWsClient::encode({.opcode = kText, .payload = "too late"});
   wire += RawWsClient::encode({.opcode = kPing, .payload = "too late"});
   client->sendRaw(wire);

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <any>
+#include <atomic>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/raw_ws_client.hpp"
@@ -20,7 +23,8 @@ using namespace std::chrono_literals;
 std::string request(std::string_view requestLine, const std::vector<std::string>& headers) {
   std::string out(requestLine);
   out += "\r\n";
-  for (const std::string& header : headers) out += header + "\r\n";
+  for (const std::string& header : headers)
+    out += header + "\r\n";
   out += "\r\n";
   return out;
 }
@@ -35,8 +39,15 @@ const std::string kVersion = "Sec-WebSocket-Version: 13";
 /// from the query to onOpen, optionally after an asynchronous pause.
 class GatekeeperHandler final : public RecordingHandler {
  public:
+  std::atomic<int> handshakes{0};
+
   Task<std::any> onHandshake(http::Request& request, http::Response& response) override {
-    if (request.queryParam("slow") == "1") co_await delay(50ms);
+    ++handshakes;
+    if (!request.queryParam("slow").empty()) {
+      co_await delay(std::chrono::milliseconds(std::stoi(request.queryParam("slow"))));
+    }
+    if (request.header("x-throw") == "yes")
+      throw std::runtime_error("onHandshake failed on purpose");
     if (request.header("origin") == "https://evil.example") {
       response.setStatus(403);
       response.setHeader("X-Denied-By", "gatekeeper");
@@ -96,17 +107,18 @@ TEST_F(HandshakeTest, MissingKeyIsRefusedWith400) {
 }
 
 TEST_F(HandshakeTest, InvalidKeyIsRefusedWith400) {
-  for (const std::string& key : std::vector<std::string>{"too-short", "dGhlIHNhbXBsZSBub25jZQ", "dGhlIHNhbXBsZSBub25jZQ==="}) {
-    const auto reply = exchange(
-        request("GET / HTTP/1.1", {kHost, kUpgrade, kConnection, "Sec-WebSocket-Key: " + key, kVersion}));
+  for (const std::string& key : std::vector<std::string>{"too-short", "dGhlIHNhbXBsZSBub25jZQ",
+                                                         "dGhlIHNhbXBsZSBub25jZQ==="}) {
+    const auto reply = exchange(request(
+        "GET / HTTP/1.1", {kHost, kUpgrade, kConnection, "Sec-WebSocket-Key: " + key, kVersion}));
     ASSERT_TRUE(reply) << key;
     EXPECT_EQ(reply->status, 400) << key;
   }
 }
 
 TEST_F(HandshakeTest, WrongVersionIsRefusedWith426NamingVersion13) {
-  const auto reply = exchange(request(
-      "GET / HTTP/1.1", {kHost, kUpgrade, kConnection, kKey, "Sec-WebSocket-Version: 8"}));
+  const auto reply = exchange(
+      request("GET / HTTP/1.1", {kHost, kUpgrade, kConnection, kKey, "Sec-WebSocket-Version: 8"}));
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 426);
   EXPECT_EQ(reply->header("sec-websocket-version"), "13");
@@ -116,8 +128,7 @@ TEST_F(HandshakeTest, MissingUpgradeTokenIsRefusedWith426) {
   auto reply = exchange(request("GET / HTTP/1.1", {kHost, kConnection, kKey, kVersion}));
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 426);
-  reply = exchange(
-      request("GET / HTTP/1.1", {kHost, "Upgrade: h2c", kConnection, kKey, kVersion}));
+  reply = exchange(request("GET / HTTP/1.1", {kHost, "Upgrade: h2c", kConnection, kKey, kVersion}));
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 426);
 }
@@ -142,7 +153,8 @@ TEST_F(HandshakeTest, Http10IsRefusedWith400) {
 
 TEST_F(HandshakeTest, HugeHeadersAreRefusedWith431) {
   std::vector<std::string> headers{kHost, kUpgrade, kConnection, kKey, kVersion};
-  for (int i = 0; i < 64; ++i) headers.push_back("X-Pad-" + std::to_string(i) + ": " + std::string(1000, 'p'));
+  for (int i = 0; i < 64; ++i)
+    headers.push_back("X-Pad-" + std::to_string(i) + ": " + std::string(1000, 'p'));
   const auto reply = exchange(request("GET / HTTP/1.1", headers));
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 431);
@@ -179,7 +191,7 @@ TEST_F(HandshakeTest, FramesInTheSameSegmentAsTheHandshakeAreProcessed) {
 
 TEST_F(HandshakeTest, FramesSentWithTheRequestSurviveAnAsynchronousOnHandshake) {
   RawWsClient client(server_->port());
-  client.sendRaw(RawWsClient::upgradeRequest("/?slow=1&user=patient") +
+  client.sendRaw(RawWsClient::upgradeRequest("/?slow=50&user=patient") +
                  RawWsClient::encode({.opcode = 0x1, .payload = "early"}));
   const auto reply = client.readHttpReply();
   ASSERT_TRUE(reply);
@@ -199,6 +211,32 @@ TEST_F(HandshakeTest, DeniedHandshakeSendsTheHandlersResponse) {
   EXPECT_EQ(reply->body, "Origin not allowed\n");
   EXPECT_EQ(reply->header("x-denied-by"), "gatekeeper");
   EXPECT_FALSE(reply->hasHeader("sec-websocket-accept"));
+  EXPECT_TRUE(handler_->opened().empty());
+}
+
+TEST_F(HandshakeTest, ExceptionInOnHandshakeAnswers500AndTheServerGoesOn) {
+  RawWsClient client(server_->port());
+  client.sendRaw(RawWsClient::upgradeRequest("/", "X-Throw: yes\r\n"));
+  const auto reply = client.readHttpReply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 500);
+  EXPECT_TRUE(handler_->opened().empty());
+  auto next = server_->connect("/?user=next");
+  EXPECT_TRUE(handler_->waitOpened(0));
+}
+
+TEST_F(HandshakeTest, StopDuringAnAsynchronousOnHandshakeDoesNotOpenTheClient) {
+  RawWsClient client(server_->port());
+  client.sendRaw(RawWsClient::upgradeRequest("/?slow=300&user=late"));
+  ASSERT_TRUE(waitUntil([&] { return handler_->handshakes.load() == 1; }));
+  std::thread stopper([&] { server_->stop(); });
+  // onStop has run by the time onHandshake resumes: no onOpen may follow it (seed 002:
+  // after onStop only onClose), so the handshake must not succeed.
+  const auto reply = client.readHttpReply();
+  client.closeSocket();  // the server waits for our FIN (bounded by shutdownTimeout)
+  stopper.join();
+  ASSERT_TRUE(reply);
+  EXPECT_NE(reply->status, 101);
   EXPECT_TRUE(handler_->opened().empty());
 }
 

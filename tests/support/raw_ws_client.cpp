@@ -25,7 +25,8 @@ using Clock = std::chrono::steady_clock;
 
 std::string lower(std::string_view text) {
   std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -139,8 +140,8 @@ std::optional<HttpReply> RawWsClient::readHttpReply(std::chrono::milliseconds ti
   while (lineEnd != std::string::npos) {
     const std::size_t start = lineEnd + 2;
     lineEnd = head.find("\r\n", start);
-    const std::string line = head.substr(start, lineEnd == std::string::npos ? std::string::npos
-                                                                              : lineEnd - start);
+    const std::string line =
+        head.substr(start, lineEnd == std::string::npos ? std::string::npos : lineEnd - start);
     const std::size_t colon = line.find(':');
     if (colon == std::string::npos) continue;
     std::string value = line.substr(colon + 1);
@@ -345,11 +346,14 @@ std::optional<RawFrame> RawWsClient::readClose(std::chrono::milliseconds timeout
 bool RawWsClient::waitForEof(std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   buffer_.clear();
-  while (fill(deadline)) buffer_.clear();
+  while (fill(deadline))
+    buffer_.clear();
   return eof_;
 }
 
-void RawWsClient::shutdownWrite() { ::shutdown(fd_, SHUT_WR); }
+void RawWsClient::shutdownWrite() {
+  ::shutdown(fd_, SHUT_WR);
+}
 
 void RawWsClient::closeSocket(bool reset) {
   if (fd_ < 0) return;

@@ -28,7 +28,9 @@ TestServer::TestServer(std::shared_ptr<ws::Handler> handler, ws::Options options
   port_ = static_cast<std::uint16_t>(std::stoul(address.substr(address.rfind(':') + 1)));
 }
 
-TestServer::~TestServer() { stop(); }
+TestServer::~TestServer() {
+  stop();
+}
 
 void TestServer::stop() {
   if (server_ && server_->state() != Server::State::Stopped) server_->stop();

@@ -77,7 +77,8 @@ class RecordingHandler : public ws::Handler {
   std::vector<Received> received() const;
   std::vector<Closed> closed() const;
   /// The client that opened `index`-th (0-based), waiting for it to open.
-  std::optional<ClientId> waitOpened(std::size_t index, std::chrono::milliseconds timeout = kTimeout);
+  std::optional<ClientId> waitOpened(std::size_t index,
+                                     std::chrono::milliseconds timeout = kTimeout);
   /// Waits until `count` messages were received in total.
   bool waitReceived(std::size_t count, std::chrono::milliseconds timeout = kTimeout);
   /// Waits for onClose of `client`.

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "aerie/protocol/utf8.hpp"
 #include "support/raw_ws_client.hpp"
 #include "support/test_server.hpp"
 
@@ -70,6 +71,14 @@ class EndpointTest : public ::testing::TestWithParam<unsigned> {
     EXPECT_EQ(message->opcode, opcode) << "client " << i;
   }
 
+  /// The close handshake from client `i`'s side, then its socket closes on EOF.
+  void closeCleanly(std::size_t i) {
+    clients_[i]->sendClose(1000);
+    EXPECT_TRUE(clients_[i]->readClose());
+    EXPECT_TRUE(clients_[i]->waitForEof());
+    clients_[i]->closeSocket();
+  }
+
   /// Sends "sync" to everyone: a client's next message is then "sync" exactly when it got
   /// nothing before it (per-client order is preserved), without waiting for a timeout.
   void sync() { endpoint().broadcast("sync"); }
@@ -123,11 +132,12 @@ TEST_P(EndpointTest, BroadcastSkipsExceptIds) {
 TEST_P(EndpointTest, BroadcastFromAHandlerReachesEveryOtherClient) {
   connect(6);
   clients_[2]->sendText("broadcast:hello from 2");
-  sync();
   for (std::size_t i = 0; i < clients_.size(); ++i) {
     if (i != 2) expectMessage(i, "hello from 2");
-    expectMessage(i, "sync");
   }
+  // The sender was excepted: its next message is the sync.
+  sync();
+  expectMessage(2, "sync");
 }
 
 TEST_P(EndpointTest, MulticastReachesExactlyTheSubset) {
@@ -157,6 +167,7 @@ TEST_P(EndpointTest, CloseSendsCodeAndReasonThenOnCloseRuns) {
   EXPECT_TRUE(handler_->closed().empty());
   clients_[0]->sendClose(4000);
   EXPECT_TRUE(clients_[0]->waitForEof());
+  clients_[0]->closeSocket();  // as a client library does on EOF
   const auto closed = handler_->waitClosed(ids_[0]);
   ASSERT_TRUE(closed);
   EXPECT_EQ(closed->code, 4000);
@@ -166,17 +177,41 @@ TEST_P(EndpointTest, CloseSendsCodeAndReasonThenOnCloseRuns) {
   expectMessage(1, "still here");
 }
 
+TEST_P(EndpointTest, CloseReasonOnTheWireIsValidUtf8AndFitsTheFrame) {
+  connect(2);
+  std::string longReason;
+  for (int i = 0; i < 100; ++i)
+    longReason += "\xC3\xA9";  // 200 bytes of "é"
+  endpoint().close(ids_[0], 4000, longReason);
+  endpoint().close(ids_[1], 4000, "bad \xFF reason");
+  for (std::size_t i = 0; i < 2; ++i) {
+    const auto frame = clients_[i]->readClose();
+    ASSERT_TRUE(frame) << i;
+    EXPECT_EQ(frame->closeCode(), 4000) << i;
+    EXPECT_LE(frame->payload.size(), 125u) << i;
+    // A client fails the connection (1007) on an invalid reason: never send one.
+    EXPECT_TRUE(protocol::isValidUtf8(frame->closeReason())) << i;
+    clients_[i]->sendClose(4000);
+    EXPECT_TRUE(clients_[i]->waitForEof());
+    clients_[i]->closeSocket();
+  }
+  const auto frame = clients_[0]->lastClose();
+  ASSERT_TRUE(frame);
+  EXPECT_TRUE(longReason.starts_with(frame->closeReason()));
+  EXPECT_GE(frame->closeReason().size(), 120u);
+}
+
 TEST_P(EndpointTest, GetInfoCountsAKnownExchangeExactly) {
   const auto before = static_cast<std::int64_t>(std::time(nullptr));
   connect(1);
   RawWsClient& client = *clients_[0];
-  client.sendText("echo:hello");                   // 2 + 4 + 10 = 16 bytes, 1 frame
-  client.sendText("echo:", false);                 // 2 + 4 + 5  = 11 bytes
-  client.sendContinuation("split", true);          // 2 + 4 + 5  = 11 bytes
-  client.sendPing("p");                            // 2 + 4 + 1  =  7 bytes
-  client.sendBinary(std::string(300, 'b'));        // 2 + 2 + 4 + 300 = 308 bytes, no reply
-  expectMessage(0, "hello");                       // 2 + 5 = 7 bytes
-  expectMessage(0, "split");                       // 2 + 5 = 7 bytes (+ pong 2 + 1 = 3)
+  client.sendText("echo:hello");             // 2 + 4 + 10 = 16 bytes, 1 frame
+  client.sendText("echo:", false);           // 2 + 4 + 5  = 11 bytes
+  client.sendContinuation("split", true);    // 2 + 4 + 5  = 11 bytes
+  client.sendPing("p");                      // 2 + 4 + 1  =  7 bytes
+  client.sendBinary(std::string(300, 'b'));  // 2 + 2 + 4 + 300 = 308 bytes, no reply
+  expectMessage(0, "hello");                 // 2 + 5 = 7 bytes
+  expectMessage(0, "split");                 // 2 + 5 = 7 bytes (+ pong 2 + 1 = 3)
   ASSERT_TRUE(handler_->waitReceived(3));
   const auto after = static_cast<std::int64_t>(std::time(nullptr));
 
@@ -209,7 +244,7 @@ TEST_P(EndpointTest, GetClientsListsExactlyTheConnectedIds) {
   auto unique = sorted(ids_);
   EXPECT_EQ(std::adjacent_find(unique.begin(), unique.end()), unique.end());
 
-  clients_[1]->sendClose(1000);
+  closeCleanly(1);
   ASSERT_TRUE(handler_->waitClosed(ids_[1]));
   clients_[3]->closeSocket();
   ASSERT_TRUE(handler_->waitClosed(ids_[3]));
@@ -219,7 +254,7 @@ TEST_P(EndpointTest, GetClientsListsExactlyTheConnectedIds) {
 TEST_P(EndpointTest, CallsForAGoneClientAreHarmless) {
   connect(2);
   const ClientId gone = ids_[0];
-  clients_[0]->sendClose(1000);
+  closeCleanly(0);
   ASSERT_TRUE(handler_->waitClosed(gone));
   // The registry entry goes once onClose finished.
   EXPECT_TRUE(waitUntil([&] { return !endpoint().getInfo(gone).has_value(); }));
@@ -255,9 +290,11 @@ TEST_P(EndpointTest, EndpointCallsFromForeignThreadsWork) {
       (void)endpoint().getInfo(ids_[t]);
     });
   }
-  for (auto& thread : threads) thread.join();
+  for (auto& thread : threads)
+    thread.join();
   for (std::size_t i = 0; i < clients_.size(); ++i) {
-    for (int n = 0; n < 10; ++n) expectMessage(i, "m" + std::to_string(n));
+    for (int n = 0; n < 10; ++n)
+      expectMessage(i, "m" + std::to_string(n));
   }
 }
 

@@ -30,6 +30,8 @@ class LoggingHandler final : public ws::Handler {
   std::atomic<bool> streamMode{false};
   std::atomic<int> openDelayMs{0};
   std::atomic<bool> stopping{false};
+  std::atomic<bool> throwInOpen{false};
+  std::atomic<bool> closeInOpen{false};
 
   void onStart(ws::Endpoint& endpoint) override {
     endpoint_ = &endpoint;
@@ -40,6 +42,8 @@ class LoggingHandler final : public ws::Handler {
     log("open-begin:" + std::to_string(client));
     if (const int ms = openDelayMs.load(); ms > 0) co_await delay(std::chrono::milliseconds(ms));
     log("open-end:" + std::to_string(client));
+    if (throwInOpen) throw std::runtime_error("onOpen failed on purpose");
+    if (closeInOpen) endpoint_->close(client, 4003, "not welcome");
   }
 
   Task<> onData(ClientId client, ws::Message message) override {
@@ -66,6 +70,11 @@ class LoggingHandler final : public ws::Handler {
     }
     log(std::string("data:") + (message.isBinary() ? "b:" : "t:") + payload);
     if (payload == "throw") throw std::runtime_error("onData failed on purpose");
+    if (payload == "sleep") {
+      co_await delay(1500ms);  // outlives a stop with a short shutdownTimeout
+      log("slept");
+      co_return;
+    }
     if (payload == "throw-later") {
       co_await delay(10ms);
       throw std::runtime_error("onData failed on purpose, later");
@@ -115,8 +124,9 @@ class LoggingHandler final : public ws::Handler {
     return static_cast<std::size_t>(std::count_if(
         all.begin(), all.end(), [&](const std::string& e) { return e.starts_with(prefix); }));
   }
-  bool waitFor(const std::string& event, std::chrono::milliseconds timeout = kTimeout) const {
-    return waitUntil([&] { return has(event); }, timeout);
+  /// Waits for an event starting with `prefix`.
+  bool waitFor(const std::string& prefix, std::chrono::milliseconds timeout = kTimeout) const {
+    return waitUntil([&] { return count(prefix) > 0; }, timeout);
   }
 
  private:
@@ -206,7 +216,8 @@ TEST_F(HandlerSemanticsTest, OnDataRunsOncePerMessageInOrder) {
     if (e.starts_with("data:")) data.push_back(e);
   }
   ASSERT_EQ(data.size(), 50u);
-  for (int i = 0; i < 50; ++i) EXPECT_EQ(data[i], "data:t:msg" + std::to_string(i));
+  for (int i = 0; i < 50; ++i)
+    EXPECT_EQ(data[i], "data:t:msg" + std::to_string(i));
 }
 
 TEST_F(HandlerSemanticsTest, ReadStreamsChunksAsFramesArrive) {
@@ -221,8 +232,7 @@ TEST_F(HandlerSemanticsTest, ReadStreamsChunksAsFramesArrive) {
   EXPECT_FALSE(handler_->has("stream-end"));
   client->sendContinuation(" three", true);
   ASSERT_TRUE(handler_->waitFor("stream-end"));
-  EXPECT_EQ(handler_->chunks(),
-            (std::vector<std::string>{"chunk one,", " chunk two,", " three"}));
+  EXPECT_EQ(handler_->chunks(), (std::vector<std::string>{"chunk one,", " chunk two,", " three"}));
   EXPECT_EQ(handler_->count("stream-begin"), 1u);
 }
 
@@ -275,6 +285,7 @@ TEST_F(HandlerSemanticsTest, OnCloseGetsTheClientsCodeAndReason) {
   EXPECT_TRUE(client->waitForEof());
   client->closeSocket();
   EXPECT_TRUE(handler_->waitFor("close:" + std::to_string(id) + ":4001:see you"));
+  EXPECT_TRUE(handler_->has("close:" + std::to_string(id) + ":4001:see you"));
   EXPECT_EQ(handler_->count("close:"), 1u);
 }
 
@@ -295,6 +306,7 @@ TEST_F(HandlerSemanticsTest, ExceptionInOnDataClosesThatClientWith1011) {
   EXPECT_EQ(frame->closeCode(), 1011);
   bad->sendClose(1011);
   EXPECT_TRUE(bad->waitForEof());
+  bad->closeSocket();
   EXPECT_TRUE(handler_->waitFor("close:" + std::to_string(badId) + ":1011:", kTimeout));
 
   good->sendText("still fine");
@@ -316,6 +328,34 @@ TEST_F(HandlerSemanticsTest, ExceptionAfterSuspensionInOnDataClosesWith1011) {
   EXPECT_EQ(echo->payload, "unaffected");
 }
 
+/// onOpen ends the client (throw -> 1011, or Endpoint::close): the client's close reply
+/// must still be read, so the handshake completes without waiting for the close period.
+class OnOpenCloseTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(OnOpenCloseTest, ClientClosedInOnOpenCompletesTheCloseHandshake) {
+  const bool throws = GetParam();
+  auto handler = std::make_shared<LoggingHandler>();
+  (throws ? handler->throwInOpen : handler->closeInOpen) = true;
+  ws::Options options;
+  options.closePeriod = 30s;  // only the client's close reply may end the connection
+  TestServer server(handler, options);
+  auto client = server.connect();
+  const auto frame = client->readClose();
+  ASSERT_TRUE(frame);
+  EXPECT_EQ(frame->closeCode(), throws ? 1011 : 4003);
+  client->sendClose(frame->closeCode());
+  EXPECT_TRUE(client->waitForEof(5s)) << "the server did not read the close reply";
+  client->closeSocket();
+  EXPECT_TRUE(handler->waitFor("close:"));
+  EXPECT_EQ(handler->count("close:"), 1u);
+  EXPECT_NE(handler->events().back().find(throws ? ":1011:" : ":4003:not welcome"),
+            std::string::npos)
+      << handler->events().back();
+}
+
+INSTANTIATE_TEST_SUITE_P(How, OnOpenCloseTest, ::testing::Bool(),
+                         [](const auto& p) { return p.param ? "Throw" : "EndpointClose"; });
+
 class OnStopTest : public ::testing::TestWithParam<unsigned> {};
 
 TEST_P(OnStopTest, StopRunsOnStopThenClosesClientsWith1001) {
@@ -324,7 +364,8 @@ TEST_P(OnStopTest, StopRunsOnStopThenClosesClientsWith1001) {
   options.maxFramesPerSecond = 0;
   TestServer server(handler, options, GetParam());
   std::vector<std::unique_ptr<RawWsClient>> clients;
-  for (int i = 0; i < 4; ++i) clients.push_back(server.connect());
+  for (int i = 0; i < 4; ++i)
+    clients.push_back(server.connect());
   ASSERT_TRUE(waitUntil([&] { return handler->count("open-end:") == 4; }));
 
   std::thread stopper([&] { server.stop(); });
@@ -360,6 +401,46 @@ TEST_P(OnStopTest, StopRunsOnStopThenClosesClientsWith1001) {
     }
   }
   EXPECT_LT(stopEnd, handler->indexOf("close:"));
+}
+
+TEST_P(OnStopTest, ClientsThatIgnoreTheCloseAreDroppedAfterShutdownTimeout) {
+  auto handler = std::make_shared<LoggingHandler>();
+  ServerOptions serverOptions;
+  serverOptions.shutdownTimeout = 300ms;
+  TestServer server(handler, ws::Options{}, GetParam(), serverOptions);
+  std::vector<std::unique_ptr<RawWsClient>> clients;
+  for (int i = 0; i < 3; ++i)
+    clients.push_back(server.connect());
+  ASSERT_TRUE(waitUntil([&] { return handler->count("open-end:") == 3; }));
+  server.stop();  // nobody answers: the clients are dropped after shutdownTimeout
+  EXPECT_EQ(handler->count("close:"), 3u);
+  for (auto& client : clients) {
+    const auto frame = client->readClose();
+    ASSERT_TRUE(frame);
+    EXPECT_EQ(frame->closeCode(), 1001);
+    EXPECT_TRUE(client->waitForEof());
+  }
+}
+
+TEST_P(OnStopTest, StopWhileAHandlerIsSuspendedDoesNotLoseIt) {
+  GTEST_SKIP() << "BUG: a handler suspended in aerie::delay() when the server stops is never "
+                  "resumed nor destroyed: Worker::stopLoop() stops the io_context with the timer "
+                  "pending, and the timer's handler only holds a raw coroutine_handle, so the "
+                  "coroutine frames (and what they own) leak (LeakSanitizer reports them). "
+                  "Needs cancellation in src/core/delay.cpp.";
+  auto handler = std::make_shared<LoggingHandler>();
+  ServerOptions serverOptions;
+  serverOptions.shutdownTimeout = 300ms;
+  TestServer server(handler, ws::Options{}, GetParam(), serverOptions);
+  auto client = server.connect();
+  client->sendText("sleep");
+  ASSERT_TRUE(handler->waitFor("data:t:sleep"));
+  client->closeSocket();
+  ASSERT_TRUE(handler->waitFor("close:"));
+  server.stop();
+  // The suspended onData either finished or was destroyed: LeakSanitizer checks that its
+  // frame did not leak when the process exits.
+  SUCCEED();
 }
 
 INSTANTIATE_TEST_SUITE_P(Workers, OnStopTest, ::testing::Values(1u, 2u),
