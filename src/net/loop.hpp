@@ -39,7 +39,26 @@ class Loop {
     asio::post(io_, std::forward<F>(function));
   }
 
+  /// Coroutines waiting on a timer (aerie::delay) register here, so that a stopping loop
+  /// can wake them with an error instead of leaking their frames.
+  struct TimerWaiter {
+    virtual void cancel() noexcept = 0;
+    TimerWaiter* prev = nullptr;
+    TimerWaiter* next = nullptr;
+
+   protected:
+    ~TimerWaiter() = default;
+  };
+  void addTimerWaiter(TimerWaiter& waiter) noexcept;
+  void removeTimerWaiter(TimerWaiter& waiter) noexcept;
+  /// Cancels every registered timer and refuses new ones (delay() then throws): called
+  /// when the loop stops, before its last completions run.
+  void cancelTimers() noexcept;
+  bool stopping() const noexcept { return stopping_; }
+
  private:
+  TimerWaiter* timers_ = nullptr;
+  bool stopping_ = false;
   unsigned index_;
   asio::io_context io_{1};
   std::unique_ptr<char[]> receiveBuffer_;

@@ -131,7 +131,7 @@ void HttpSession::responderDone(void* self, std::exception_ptr error) noexcept {
 
 bool HttpSession::completeResponse() {
   Connection& connection = connection_;
-  if (connection.closed()) return false;
+  if (connection.closed() || timedOut_) return false;
   http::Response& response = *response_;
   const http::RequestHead& head = request_->head();
   int status = response.status();
@@ -234,6 +234,15 @@ void HttpSession::onEof() {
 }
 
 void HttpSession::onTick(std::chrono::steady_clock::time_point now) {
+  if (busy_ && !timedOut_ && response_ &&
+      response_->deadline() != std::chrono::steady_clock::time_point{} &&
+      now >= response_->deadline()) {
+    // The responder (e.g. a slow onHandshake) is still running: answer for it. Its
+    // result is discarded when it finishes (completeResponse sees timedOut_).
+    timedOut_ = true;
+    fail(503, "response not ready in time (handshake timeout)");
+    return;
+  }
   if (busy_ || connection_.closeDeadline() != std::chrono::steady_clock::time_point{}) return;
   const ServerOptions& options = server_.options();
   if (partialBytes_ > 0) {

@@ -55,6 +55,7 @@ class HttpSession final : public Session {
   bool synchronous_ = false;
   bool responseReady_ = false;
   bool stopping_ = false;
+  bool timedOut_ = false;  // answered 503 while the responder was still running
 };
 
 }  // namespace aerie::detail

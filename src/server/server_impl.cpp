@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "aerie/core/delay.hpp"
 #include "core/log.hpp"
 #include "server/connection.hpp"
 #include "server/http_session.hpp"
@@ -237,28 +238,33 @@ void ServerImpl::stopSequence() {
   state_ = Server::State::Stopping;
   for (auto& worker : workers_) runOn(*worker, [&] { worker->closeListeners(); });
 
-  // onStop of every websocket application, on worker 0's loop; wait for its task.
+  // onStop of every websocket application, on worker 0's loop; wait for its task, at most
+  // shutdownTimeout (an onStop awaiting a client that never drains must not hang the stop).
   for (const auto& observer : observers_) {
-    std::promise<void> done;
-    workers_[0]->loop().post([&] {
-      struct Context {
-        std::promise<void>* done;
-      };
-      static auto onDone = [](void* context, std::exception_ptr error) noexcept {
+    auto done = std::make_shared<std::promise<void>>();
+    auto finished = done->get_future();
+    workers_[0]->loop().post([observer, done] {
+      auto onDone = [](void* context, std::exception_ptr error) noexcept {
+        std::unique_ptr<std::shared_ptr<std::promise<void>>> promise(
+            static_cast<std::shared_ptr<std::promise<void>>*>(context));
         if (error) {
           try {
             std::rethrow_exception(error);
+          } catch (const LoopStopping&) {
           } catch (const std::exception& e) {
             log::error("onStop failed: {}", e.what());
           } catch (...) {
             log::error("onStop failed with an unknown exception");
           }
         }
-        static_cast<std::promise<void>*>(context)->set_value();
+        (*promise)->set_value();
       };
-      observer->onServerStopping().start(onDone, &done);
+      observer->onServerStopping().start(onDone, new std::shared_ptr<std::promise<void>>(done));
     });
-    done.get_future().wait();
+    if (finished.wait_for(options_.shutdownTimeout) != std::future_status::ready) {
+      log::warn("onStop did not finish within the shutdown timeout ({} ms); closing clients anyway",
+                options_.shutdownTimeout.count());
+    }
   }
 
   // Close every client: websockets with 1001 and a close handshake, HTTP after the

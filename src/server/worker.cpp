@@ -81,6 +81,8 @@ void Worker::startThread() {
     // stop() leaves completions that are already due unrun: the aborted waits of the
     // connections the stop sequence closed last hold references that free them. Run what
     // is ready (nothing blocks here), or every such connection and its session leak.
+    // Coroutines still waiting in delay() are woken with LoopStopping and unwind.
+    loop_.cancelTimers();
     loop_.io().restart();
     loop_.io().poll();
     currentWorker = nullptr;

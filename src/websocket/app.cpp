@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "aerie/core/delay.hpp"
 #include "aerie/protocol/frame_writer.hpp"
 #include "aerie/protocol/handshake.hpp"
 #include "aerie/protocol/utf8.hpp"
@@ -87,6 +88,7 @@ Task<> WebsocketApp::respond(http::Request& request, http::Response& response) {
   }
   const std::string accept = protocol::computeAcceptKey(check.key);
   response.setStatus(101);
+  response.setDeadline(Worker::steadyNow() + options_.handshakeTimeout);
   std::any data = co_await handler_->onHandshake(request, response);
   if (response.status() != 101) co_return;  // denied: that response reaches the client
   if (stopping()) {
@@ -126,6 +128,8 @@ void WebsocketApp::open(Connection& connection, std::any handshakeData, std::str
 Task<> WebsocketApp::runOnOpen(ClientId client, std::any handshakeData) {
   try {
     co_await handler_->onOpen(client, std::move(handshakeData));
+  } catch (const LoopStopping&) {
+    co_return;  // the server stopped while onOpen waited
   } catch (...) {
     failClient(client, "onOpen", std::current_exception());
   }
@@ -151,6 +155,8 @@ Task<> WebsocketApp::runOnData(ClientId client, ws::Message message) {
     co_await handler_->onData(client, std::move(message));
   } catch (const ws::MessageError&) {
     // The client went away mid-message: its onClose tells the application.
+  } catch (const LoopStopping&) {
+    // The server stopped while the handler waited: nothing left to do.
   } catch (...) {
     failClient(client, "onData", std::current_exception());
   }

@@ -52,7 +52,7 @@ WsSession::WsSession(Connection& connection, std::shared_ptr<WebsocketApp> app, 
       stats_(std::move(stats)),
       parser_(sink_, parserOptions(app_->options())) {
   const auto now = Worker::steadyNow();
-  lastRead_ = lastActivity_ = lastPing_ = windowSecond_ = windowMinute_ = now;
+  lastRead_ = lastActivity_ = lastData_ = lastPing_ = windowSecond_ = windowMinute_ = now;
   connection_.setLowWaterMark(app_->options().lowWaterMark);
 }
 
@@ -137,6 +137,7 @@ void WsSession::onMessageBegin(Opcode opcode, bool /*compressed*/) {
   message_->binary = opcode == Opcode::Binary;
   messageDispatched_ = false;
   stats_->lastDataReadAt.store(Worker::unixNow(), std::memory_order_relaxed);
+  lastData_ = Worker::steadyNow();
 }
 
 void WsSession::onMessageData(std::span<const char> chunk, bool fin) {
@@ -260,6 +261,7 @@ void WsSession::countSent(std::size_t bytes, std::uint32_t frames, bool data) {
   if (data) {
     ClientStats::add(stats_->messagesSent, 1);
     stats_->lastDataSentAt.store(now, std::memory_order_relaxed);
+    lastData_ = Worker::steadyNow();
   }
   lastActivity_ = Worker::steadyNow();
 }
@@ -331,7 +333,8 @@ void WsSession::onTick(std::chrono::steady_clock::time_point now) {
     lastPing_ = now;
     sendControl(Opcode::Ping, {});
   }
-  if (options.idleTimeout.count() > 0 && now - lastActivity_ >= options.idleTimeout) {
+  // Idle = no data message either way (pings and pongs keep a connection alive, not busy).
+  if (options.idleTimeout.count() > 0 && now - lastData_ >= options.idleTimeout) {
     log::info("client {} ({}): idle for {} ms -> closing with 1001", id_, connection_.remoteAddress(),
               options.idleTimeout.count());
     close(close_code::GoingAway, "Idle timeout");

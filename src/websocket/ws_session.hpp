@@ -101,6 +101,7 @@ class WsSession final : public Session {
 
   std::chrono::steady_clock::time_point lastRead_;
   std::chrono::steady_clock::time_point lastActivity_;
+  std::chrono::steady_clock::time_point lastData_;  // a data message either way: idleTimeout
   std::chrono::steady_clock::time_point lastPing_;
   std::uint32_t unansweredPings_ = 0;
   std::chrono::steady_clock::time_point windowSecond_;

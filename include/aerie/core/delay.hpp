@@ -6,7 +6,16 @@
 
 #include "aerie/core/task.hpp"
 
+#include <stdexcept>
+
 namespace aerie {
+
+/// Thrown by delay() when the event loop stops (server stop) while it waits, so the
+/// coroutine unwinds instead of staying suspended forever.
+class LoopStopping : public std::runtime_error {
+ public:
+  LoopStopping() : std::runtime_error("the event loop is stopping") {}
+};
 
 /// Must be awaited on a thread that runs an aerie event loop (any handler callback does).
 Task<> delay(std::chrono::milliseconds duration);

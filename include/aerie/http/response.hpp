@@ -5,6 +5,7 @@
 // Host that starts the response wins and later ones are skipped (seed 002's note).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -47,6 +48,13 @@ class Response {
   const std::string& body() const noexcept { return body_; }
   std::string& body() noexcept { return body_; }
 
+  /// The server answers 503 and closes if the response is not ready by then (the
+  /// websocket responder bounds onHandshake with it). Default: no deadline.
+  void setDeadline(std::chrono::steady_clock::time_point deadline) noexcept {
+    deadline_ = deadline;
+  }
+  std::chrono::steady_clock::time_point deadline() const noexcept { return deadline_; }
+
   void setUpgrade(std::shared_ptr<Upgrade> upgrade) { upgrade_ = std::move(upgrade); }
   const std::shared_ptr<Upgrade>& upgrade() const noexcept { return upgrade_; }
 
@@ -56,6 +64,7 @@ class Response {
   Headers headers_;
   std::string body_;
   std::shared_ptr<Upgrade> upgrade_;
+  std::chrono::steady_clock::time_point deadline_{};
 };
 
 }  // namespace aerie::http

@@ -30,7 +30,8 @@ struct Options {
   bool validateUtf8 = true;
   /// Refuse binary messages with 1003.
   bool textOnly = false;
-  /// Time from TCP accept to a completed WebSocket handshake.
+  /// onHandshake must decide within this time, else the client gets 503 and is closed.
+  /// (The request itself must arrive within ServerOptions::headerTimeout.)
   std::chrono::milliseconds handshakeTimeout{10'000};
   /// Close (1001) a client that neither sent nor received anything for this long (zero = never).
   std::chrono::milliseconds idleTimeout{0};
