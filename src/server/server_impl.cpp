@@ -9,6 +9,7 @@
 
 #include <asio/signal_set.hpp>
 #include <cerrno>
+#include <pthread.h>
 #include <csignal>
 #include <cstring>
 #include <future>
@@ -141,6 +142,16 @@ void ServerImpl::start() {
     throw;
   }
   for (const auto& observer : observers_) observer->onServerStarting(facade_);
+  if (options_.handleSignals) {
+    // Block SIGINT/SIGTERM here (workers inherit the mask) until run() takes them: one
+    // that arrives between start() and run() stays pending instead of killing the process.
+    sigset_t stopSignals;
+    sigemptyset(&stopSignals);
+    sigaddset(&stopSignals, SIGINT);
+    sigaddset(&stopSignals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stopSignals, &savedSignalMask_);
+    signalsBlocked_ = true;
+  }
   for (auto& worker : workers_) worker->startThread();
   state_ = Server::State::Started;
 }
@@ -311,6 +322,11 @@ int ServerImpl::run() {
       log::info("received {}: stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
       control.stop();
     });
+    if (signalsBlocked_) {
+      // Asio's handler is installed: let pending and new signals reach it.
+      pthread_sigmask(SIG_SETMASK, &savedSignalMask_, nullptr);
+      signalsBlocked_ = false;
+    }
     std::thread watcher([&] {
       wait();
       control.stop();

@@ -1,6 +1,8 @@
 // The server's internals, shared by workers, sessions and websocket applications.
 #pragma once
 
+#include <signal.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <memory>
@@ -57,6 +59,8 @@ class ServerImpl {
   std::condition_variable stateChanged_;
   bool stopRequested_ = false;
   bool stopped_ = false;
+  sigset_t savedSignalMask_{};
+  bool signalsBlocked_ = false;
 };
 
 }  // namespace aerie::detail

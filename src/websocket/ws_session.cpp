@@ -141,6 +141,14 @@ void WsSession::onMessageBegin(Opcode opcode, bool /*compressed*/) {
 }
 
 void WsSession::onMessageData(std::span<const char> chunk, bool fin) {
+  if (fin) {
+    // The parser counts a frame after delivering its last chunk: count the message's
+    // final frame now, so getInfo() inside onData already includes it.
+    const std::uint64_t done = parser_.framesParsed() + 1;
+    ClientStats::add(stats_->framesRead, done - framesCounted_);
+    framesThisSecond_ += done - framesCounted_;
+    framesCounted_ = done;
+  }
   if (!message_) return;
   message_->data.append(chunk.data(), chunk.size());
   if (fin) {

@@ -22,11 +22,17 @@
 //   /slow       "flood N SIZE await|nowait" -> N binary messages of SIZE bytes (the first 4
 //               bytes: the index, big-endian), each send awaited or not, then "flood-done";
 //               anything else is echoed
+//   /slowopen   onOpen records "open", waits --open-delay-ms, records "open-done", sends
+//               "opened"; then echo
+//   /slowhandshake  onHandshake waits ?ms=N milliseconds; then echo
+//   /stream     streams each message with Message::read(): "chunk:N" per chunk as it
+//               arrives, then "end:CHUNKS:BYTES"
 //   /throw      onHandshake hands the query string to onOpen, which throws for
 //               "open=throw" and otherwise sends "hs:<query>"; "throw" makes onData throw;
 //               "badutf8" tries send() with invalid UTF-8 and replies "refused" if it threw
 #include <CLI/CLI.hpp>
-
+#include <aerie/aerie.hpp>
+#include <aerie/protocol/utf8.hpp>
 #include <charconv>
 #include <cstdio>
 #include <iostream>
@@ -35,8 +41,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <aerie/aerie.hpp>
 
 namespace {
 
@@ -154,7 +158,10 @@ class TestApp : public websocket::Handler {
     std::string payload = co_await message.buffer();
     std::string line = "data " + name_ + " " + std::to_string(id) + (binary ? " B " : " T ") +
                        std::to_string(payload.size());
-    if (!binary && payload.size() <= 200) line += " " + payload;
+    if (!binary && payload.size() <= 200) {
+      // The log is sent as text: keep it valid UTF-8 (validateUtf8 may be off).
+      line += protocol::isValidUtf8(payload) ? " " + payload : std::string(" <invalid UTF-8>");
+    }
     events.record(std::move(line));
     co_await handle(id, binary, std::move(payload));
   }
@@ -270,7 +277,12 @@ class Info final : public TestApp {
       co_await endpoint_->send(infoJson(endpoint_->getInfo(id)), id);
     } else if (payload.starts_with("info:")) {
       const std::vector<ClientId> ids = parseIds(std::string_view(payload).substr(5));
-      co_await endpoint_->send(infoJson(ids.empty() ? std::nullopt : endpoint_->getInfo(ids[0])), id);
+      // Computed before the co_await statement: g++ 12 mis-destroys temporaries of a
+      // conditional expression inside a co_await full-expression (double free).
+      std::optional<websocket::ClientInfo> info;
+      if (!ids.empty()) info = endpoint_->getInfo(ids[0]);
+      std::string json = infoJson(info);
+      co_await endpoint_->send(std::move(json), id);
     } else if (payload == "clients") {
       std::string out = "[";
       for (const ClientId client : endpoint_->getClients()) {
@@ -372,7 +384,12 @@ class Slow final : public TestApp {
     }
     const bool await = std::string_view(mode) == "await";
     size = std::max<std::size_t>(size, 4);
-    for (unsigned i = 0; i < count; ++i) {
+    unsigned sent = 0;
+    for (unsigned i = 0; i < count; ++i, ++sent) {
+      // Stop producing once the client is gone (e.g. closed as a slow consumer), as an
+      // application would: the test then measures the server's buffering, not ours.
+      const auto info = endpoint_->getInfo(id);
+      if (!info || info->closedAt != 0) break;
       std::string chunk(size, 'x');
       chunk[0] = static_cast<char>(i >> 24);
       chunk[1] = static_cast<char>(i >> 16);
@@ -384,7 +401,7 @@ class Slow final : public TestApp {
         (void)endpoint_->sendBinary(std::move(chunk), id);  // awaiting is optional
       }
     }
-    events.record("flood-done slow " + std::to_string(id) + " " + std::to_string(count));
+    events.record("flood-done slow " + std::to_string(id) + " " + std::to_string(sent));
     co_await endpoint_->send("flood-done", id);
   }
 };
@@ -420,15 +437,73 @@ class Throw final : public TestApp {
   }
 };
 
+/// onOpen takes a while (records "open", waits --open-delay-ms, records "open-done", sends
+/// "opened"): messages that arrive meanwhile must wait for it, a close must follow it.
+class SlowOpen final : public TestApp {
+ public:
+  explicit SlowOpen(std::chrono::milliseconds openDelay)
+      : TestApp("slowopen"), openDelay_(openDelay) {}
+  Task<> onOpen(ClientId id, std::any data) override {
+    co_await TestApp::onOpen(id, std::move(data));
+    co_await delay(openDelay_);
+    events.record("open-done slowopen " + std::to_string(id));
+    co_await endpoint_->send("opened", id);
+  }
+
+ private:
+  std::chrono::milliseconds openDelay_;
+};
+
+/// onHandshake takes ?ms=N milliseconds (records "handshake" and "handshake-done"):
+/// exercises the handshake timeout.
+class SlowHandshake final : public TestApp {
+ public:
+  SlowHandshake() : TestApp("slowhs") {}
+  Task<std::any> onHandshake(http::Request& request, http::Response&) override {
+    const std::string ms = request.queryParam("ms");
+    long long wait = 0;
+    std::from_chars(ms.data(), ms.data() + ms.size(), wait);
+    events.record("handshake slowhs " + ms);
+    co_await delay(std::chrono::milliseconds(wait));
+    events.record("handshake-done slowhs " + ms);
+    co_return std::any{};
+  }
+};
+
+/// Streams each message (Message::read()): "chunk:N" per chunk as it arrives, then
+/// "end:CHUNKS:BYTES"; a client gone mid-message is recorded as "stream-error stream ID".
+class Stream final : public TestApp {
+ public:
+  Stream() : TestApp("stream") {}
+  Task<> onData(ClientId id, websocket::Message message) override {
+    events.record("data stream " + std::to_string(id) + (message.isBinary() ? " B" : " T"));
+    std::size_t chunks = 0;
+    std::size_t bytes = 0;
+    try {
+      while (auto chunk = co_await message.read()) {
+        ++chunks;
+        bytes += chunk->size();
+        co_await endpoint_->send("chunk:" + std::to_string(chunk->size()), id);
+      }
+    } catch (const websocket::MessageError&) {
+      events.record("stream-error stream " + std::to_string(id));
+      co_return;
+    }
+    co_await endpoint_->send("end:" + std::to_string(chunks) + ":" + std::to_string(bytes), id);
+  }
+};
+
 struct Args {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
   unsigned workers = 1;
   std::string eventsFile;
   long long stopDelayMs = 300;
+  long long openDelayMs = 300;
   websocket::Options ws;
   long long heartbeatMs = -1, closePeriodMs = -1, idleTimeoutMs = -1, handshakeTimeoutMs = -1;
   long long shutdownTimeoutMs = -1;
+  long long headerTimeoutMs = -1;
   std::size_t maxConnections = 0, connectionsPerIp = 0;
 };
 
@@ -448,18 +523,29 @@ int serve(const Args& args) {
       .get("/info", websocket(std::make_shared<Info>(), options))
       .get("/close", websocket(std::make_shared<Close>(), options))
       .get("/deny", websocket(std::make_shared<Deny>(), options))
-      .get("/events", websocket(std::make_shared<Events>(std::chrono::milliseconds(args.stopDelayMs)),
-                                options))
+      .get(
+          "/events",
+          websocket(std::make_shared<Events>(std::chrono::milliseconds(args.stopDelayMs)), options))
       .get("/welcome", websocket(std::make_shared<Welcome>(), options))
       .get("/slow", websocket(std::make_shared<Slow>(), options))
       .get("/throw", websocket(std::make_shared<Throw>(), options))
-      .get("/", [](http::Request&, http::Response& res) -> Task<> { co_await res.send("aerie-test-server\n"); });
+      .get("/stream", websocket(std::make_shared<Stream>(), options))
+      .get("/slowhandshake", websocket(std::make_shared<SlowHandshake>(), options))
+      .get("/slowopen",
+           websocket(std::make_shared<SlowOpen>(std::chrono::milliseconds(args.openDelayMs)),
+                     options))
+      .get("/", [](http::Request&, http::Response& res) -> Task<> {
+        co_await res.send("aerie-test-server\n");
+      });
   Host host;
   host.expose(args.host, args.port).use(router);
   ServerOptions serverOptions;
   serverOptions.workers = args.workers;
   if (args.maxConnections != 0) serverOptions.maxConnections = args.maxConnections;
   if (args.connectionsPerIp != 0) serverOptions.connectionsPerIp = args.connectionsPerIp;
+  if (args.headerTimeoutMs >= 0) {
+    serverOptions.headerTimeout = std::chrono::milliseconds(args.headerTimeoutMs);
+  }
   if (args.shutdownTimeoutMs >= 0) {
     serverOptions.shutdownTimeout = std::chrono::milliseconds(args.shutdownTimeoutMs);
   }
@@ -471,7 +557,8 @@ int serve(const Args& args) {
     return 1;
   }
   for (const std::string& address : server.boundAddresses()) {
-    std::printf("aerie listening on http://%s (%u workers)\n", address.c_str(), server.workerCount());
+    std::printf("aerie listening on http://%s (%u workers)\n", address.c_str(),
+                server.workerCount());
   }
   std::fflush(stdout);
   const int code = server.run();
@@ -489,6 +576,7 @@ int main(int argc, char** argv) {
   app.add_option("--workers", args.workers);
   app.add_option("--events-file", args.eventsFile, "Mirror the event log to this file");
   app.add_option("--stop-delay-ms", args.stopDelayMs, "/events: pause inside onStop");
+  app.add_option("--open-delay-ms", args.openDelayMs, "/slowopen: pause inside onOpen");
   app.add_option("--max-frame-size", args.ws.maxFrameSize);
   app.add_option("--max-message-size", args.ws.maxMessageSize);
   app.add_option("--max-frames-per-second", args.ws.maxFramesPerSecond);
@@ -505,6 +593,7 @@ int main(int argc, char** argv) {
   app.add_option("--max-connections", args.maxConnections);
   app.add_option("--connections-per-ip", args.connectionsPerIp);
   app.add_option("--shutdown-timeout-ms", args.shutdownTimeoutMs);
+  app.add_option("--header-timeout-ms", args.headerTimeoutMs);
   app.add_flag("--text-only", args.ws.textOnly);
   bool noUtf8 = false;
   app.add_flag("--no-validate-utf8", noUtf8);

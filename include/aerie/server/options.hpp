@@ -32,7 +32,9 @@ struct ServerOptions {
   std::size_t maxRequestsPerConnection = 1000;
   /// The Server header's value; empty: no Server header.
   const char* serverToken = "aerie";
-  /// Install SIGINT/SIGTERM handlers that stop the server gracefully (run() only).
+  /// run() stops the server gracefully on SIGINT/SIGTERM. start() blocks both signals in
+  /// the calling thread and the workers until run() takes them, so one that arrives in
+  /// between is not lost: set false when embedding with start()/stop() and your own signals.
   bool handleSignals = true;
 };
 

@@ -65,6 +65,16 @@ def short(value, limit=200):
     return text[:limit] + "..." + extra
 
 
+def die_with_parent():
+    """In the child: SIGKILL when the test process dies, even by SIGKILL (a CTest timeout),
+    so no server outlives its test."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 class Server:
     """A server process started for one case; stderr goes to a file shown on failure."""
 
@@ -76,7 +86,7 @@ class Server:
         cmd = [binary] + list(args)
         self.cmd = cmd
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.stderr_file,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, preexec_fn=die_with_parent)
         self.port = self._wait_listening(10.0)
         self.exit_code = None
 
@@ -254,25 +264,29 @@ class RawClient:
         self.body = b""
 
     @classmethod
-    async def open(cls, port, path, extra_headers=(), rcvbuf=None, handshake=True, timeout=5.0):
+    async def open(cls, port, path, extra_headers=(), rcvbuf=None, handshake=True, timeout=5.0,
+                   limit=2 ** 26):
+        """`rcvbuf` shrinks the socket's receive buffer and `limit` the stream's, for a
+        client that reads slowly (asyncio stops reading the socket beyond 2 * limit)."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         sock.setblocking(False)
         loop = asyncio.get_running_loop()
         await asyncio.wait_for(loop.sock_connect(sock, ("127.0.0.1", port)), timeout)
-        reader, writer = await asyncio.open_connection(sock=sock, limit=2 ** 26)
+        reader, writer = await asyncio.open_connection(sock=sock, limit=limit)
         client = cls(reader, writer)
         if handshake:
             await client.handshake(path, extra_headers, timeout)
         return client
 
-    async def handshake(self, path, extra_headers=(), timeout=5.0):
+    async def handshake(self, path, extra_headers=(), timeout=5.0, early=b""):
+        """`early`: bytes (frames) sent in the same write as the request."""
         key = base64.b64encode(os.urandom(16)).decode()
         lines = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1", "Upgrade: websocket",
                  "Connection: Upgrade", f"Sec-WebSocket-Key: {key}",
                  "Sec-WebSocket-Version: 13"] + list(extra_headers)
-        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + early)
         await self.writer.drain()
         try:
             head = await asyncio.wait_for(self.reader.readuntil(b"\r\n\r\n"), timeout)
@@ -453,12 +467,16 @@ def main(cases, known_bugs=None):
     args = parser.parse_args()
     timeout = max(int(args.timeout), 10)
 
-    # A hard bound: nothing may hang a CI run.
-    signal.signal(signal.SIGALRM, lambda *_: (print(f"FAIL: {args.case}: watchdog: still "
-                                                    f"running after {timeout} s"),
-                                              os._exit(1)))
-    signal.alarm(timeout)
     ctx = Context(args)
+
+    def watchdog(*_):  # a hard bound: nothing may hang a CI run
+        print(f"FAIL: {args.case}: watchdog: still running after {timeout} s", flush=True)
+        for server in ctx.servers:
+            server.kill()
+            print(server.stderr_tail(), flush=True)
+        os._exit(1)
+    signal.signal(signal.SIGALRM, watchdog)
+    signal.alarm(timeout)
     started = time.monotonic()
     failure = None
     try:
@@ -491,8 +509,9 @@ def main(cases, known_bugs=None):
         else:
             print(f"PASS: {name} in {elapsed:.2f} s")
         sys.exit(0)
-    for server in ctx.servers:
+    for server in ctx.servers[-3:]:  # the last ones: a case may start many
         print(server.stderr_tail())
+    for server in ctx.servers:
         server.cleanup()
     if bug:
         print(f"SKIP: bug {bug}\n  ({name}: {failure})")

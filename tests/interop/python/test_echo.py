@@ -5,27 +5,34 @@ import asyncio
 import os
 import random
 
-from aerie_interop import (OP_BINARY, OP_CONT, OP_PING, OP_PONG, OP_TEXT, RawClient, TestFailure, check,
-                           check_eq, connect, main, recv)
+from aerie_interop import (OP_BINARY, OP_CONT, OP_PING, OP_PONG, OP_TEXT, RawClient, TestFailure,
+                           check, check_eq, connect, events_dump, main, recv, wait_until)
 
 SIZES = [0, 1, 2, 125, 126, 127, 128, 1000, 65535, 65536, 65537, 100_000, 1 << 20]
 MIB16 = 16 * 1024 * 1024
-BIG_FLAGS = ["--max-frame-size", MIB16, "--max-message-size", MIB16]
+# The default maxBytesPerMinute (8 MiB) would pause reading for a minute after 8 MiB, and
+# the default maxBackpressure (16 MiB) closes a client as soon as one 16 MiB echo is queued.
+BIG_FLAGS = ["--max-frame-size", MIB16, "--max-message-size", MIB16, "--max-bytes-per-minute", 0,
+             "--max-backpressure", 4 * MIB16]
 
 
 def text_of(size, seed):
     """Valid text of exactly `size` UTF-8 bytes, with multi-byte characters when it can."""
     rng = random.Random(seed)
-    pieces, total = [], 0
     alphabet = ["a", "Z", "0", " ", "é", "€", "😀"]
-    while total < size:
-        ch = rng.choice(alphabet)
+    block = "".join(rng.choice(alphabet) for _ in range(min(size, 4096)))
+    encoded = block.encode()
+    text = block * (size // max(len(encoded), 1))  # whole blocks: still valid UTF-8
+    missing = size - len(encoded) * (size // max(len(encoded), 1))
+    # Fill up with characters from the block while they fit, then with ASCII.
+    tail, used = [], 0
+    for ch in block:
         n = len(ch.encode())
-        if total + n > size:
-            ch, n = "x", 1
-        pieces.append(ch)
-        total += n
-    return "".join(pieces)
+        if used + n > missing:
+            break
+        tail.append(ch)
+        used += n
+    return text + "".join(tail) + "x" * (missing - used)
 
 
 async def echo_roundtrip(ws, message, what):
@@ -54,7 +61,7 @@ async def sizes_against(url):
 
 
 async def case_sizes(ctx):
-    server = ctx.server("--heartbeat-ms", 0)
+    server = ctx.server("--heartbeat-ms", 0, "--max-bytes-per-minute", 0)
     await sizes_against(server.url("/echo"))
 
 
@@ -145,8 +152,51 @@ async def case_cli(ctx):
             pass
 
 
+async def case_streaming(ctx):
+    """onData runs at a message's first frame; Message::read() yields chunks as frames
+    arrive; a client gone mid-message makes read() fail (MessageError)."""
+    server = ctx.server("--heartbeat-ms", 0)
+    raw = await RawClient.open(server.port, "/stream")
+    # Each reply arrives before the next fragment is even sent.
+    await raw.send_frame(OP_TEXT, b"abc", fin=False)
+    _, data, _ = await raw.recv_message(what="chunk:3 before the message's next fragment")
+    check_eq(data, b"chunk:3", "first chunk of a streamed message")
+    await raw.send_frame(OP_CONT, b"defg", fin=False)
+    _, data, _ = await raw.recv_message(what="chunk:4")
+    check_eq(data, b"chunk:4", "second chunk, delivered as it arrived")
+    await raw.send_frame(OP_CONT, b"h", fin=True)
+    _, data, _ = await raw.recv_message(what="chunk:1")
+    check_eq(data, b"chunk:1", "last chunk")
+    _, data, _ = await raw.recv_message(what="end of the streamed message")
+    check_eq(data, b"end:3:8", "end of the streamed message (chunks:bytes)")
+    # A second message on the same connection: onData again, once.
+    await raw.send_frame(OP_BINARY, b"0123456789")
+    _, data, _ = await raw.recv_message(what="chunk:10")
+    check_eq(data, b"chunk:10", "a single-frame message is one chunk")
+    _, data, _ = await raw.recv_message(what="end:1:10")
+    check_eq(data, b"end:1:10", "end of the single-frame message")
+    # The client vanishes mid-message: read() fails, then onClose runs.
+    await raw.send_frame(OP_TEXT, b"part", fin=False)
+    _, data, _ = await raw.recv_message(what="chunk:4 of the unfinished message")
+    raw.abort()
+
+    async def failed():
+        lines = await events_dump(server)
+        errors = [line for line in lines if line.startswith("stream-error stream ")]
+        closes = [line for line in lines if line.startswith("close stream ")]
+        return (errors, closes) if errors and closes else None
+    errors, closes = await wait_until(failed, 5, "MessageError in read() and onClose")
+    check_eq(len(errors), 1, f"read() failures: {errors!r}")
+    check(closes[0].split(" ")[3] == "1006", f"onClose after the drop: {closes[0]!r}, expected 1006")
+    lines = await events_dump(server)
+    check_eq([line.split(" ")[0] for line in lines if " stream " in line],
+             ["open", "data", "data", "data", "stream-error", "close"],
+             "stream callbacks in order (3 messages, each onData once)")
+
+
 CASES = {
     "sizes": case_sizes,
+    "streaming": case_streaming,
     "big": case_big,
     "fragmented": case_fragmented,
     "cli": case_cli,
