@@ -1,7 +1,6 @@
 // Seed 001's MiniChat: welcome broadcast, "Client N said" five seconds later, close notices.
 //   build/release/bin/mini_chat   then open http://127.0.0.1:1337/ in two browser tabs
 #include <aerie/aerie.hpp>
-
 #include <filesystem>
 
 using namespace aerie;

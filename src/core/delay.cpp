@@ -38,7 +38,8 @@ class DelayAwaiter final : public net::Loop::TimerWaiter {
 
 Task<> delay(std::chrono::milliseconds duration) {
   net::Loop* loop = net::Loop::current();
-  if (loop == nullptr) throw std::logic_error("aerie::delay() needs a thread running an aerie loop");
+  if (loop == nullptr)
+    throw std::logic_error("aerie::delay() needs a thread running an aerie loop");
   if (loop->stopping()) throw LoopStopping();
   co_await DelayAwaiter(*loop, duration);
 }

@@ -7,7 +7,7 @@ namespace aerie::detail {
 namespace {
 
 constexpr std::size_t kGranule = 64;
-constexpr std::size_t kClasses = 32;          // frames up to 2 KiB are pooled
+constexpr std::size_t kClasses = 32;             // frames up to 2 KiB are pooled
 constexpr std::size_t kMaxCachedPerClass = 256;  // bounds the memory a burst leaves behind
 
 struct FreeNode {
@@ -31,7 +31,9 @@ struct FreeLists {
 
 thread_local FreeLists freeLists;
 
-constexpr std::size_t classOf(std::size_t size) { return (size + kGranule - 1) / kGranule - 1; }
+constexpr std::size_t classOf(std::size_t size) {
+  return (size + kGranule - 1) / kGranule - 1;
+}
 
 }  // namespace
 

@@ -23,10 +23,14 @@ Level parseThreshold() noexcept {
 
 const char* name(Level level) noexcept {
   switch (level) {
-    case Level::Debug: return "debug";
-    case Level::Info: return "info ";
-    case Level::Warn: return "warn ";
-    case Level::Error: return "error";
+    case Level::Debug:
+      return "debug";
+    case Level::Info:
+      return "info ";
+    case Level::Warn:
+      return "warn ";
+    case Level::Error:
+      return "error";
   }
   return "?";
 }

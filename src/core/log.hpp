@@ -17,15 +17,18 @@ void write(Level level, std::string_view message) noexcept;
 
 template <class... Args>
 void debug(fmt::format_string<Args...> format, Args&&... args) {
-  if (threshold() <= Level::Debug) write(Level::Debug, fmt::format(format, std::forward<Args>(args)...));
+  if (threshold() <= Level::Debug)
+    write(Level::Debug, fmt::format(format, std::forward<Args>(args)...));
 }
 template <class... Args>
 void info(fmt::format_string<Args...> format, Args&&... args) {
-  if (threshold() <= Level::Info) write(Level::Info, fmt::format(format, std::forward<Args>(args)...));
+  if (threshold() <= Level::Info)
+    write(Level::Info, fmt::format(format, std::forward<Args>(args)...));
 }
 template <class... Args>
 void warn(fmt::format_string<Args...> format, Args&&... args) {
-  if (threshold() <= Level::Warn) write(Level::Warn, fmt::format(format, std::forward<Args>(args)...));
+  if (threshold() <= Level::Warn)
+    write(Level::Warn, fmt::format(format, std::forward<Args>(args)...));
 }
 template <class... Args>
 void error(fmt::format_string<Args...> format, Args&&... args) {

@@ -33,7 +33,8 @@ std::string_view Request::cookie(std::string_view name) const noexcept {
       const std::size_t end = rest.find(';');
       std::string_view pair = rest.substr(0, end);
       rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
-      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+      while (!pair.empty() && pair.front() == ' ')
+        pair.remove_prefix(1);
       const std::size_t eq = pair.find('=');
       if (eq == std::string_view::npos || pair.substr(0, eq) != name) continue;
       std::string_view value = pair.substr(eq + 1);
@@ -53,6 +54,8 @@ std::string_view Request::param(std::string_view name) const noexcept {
   return {};
 }
 
-Task<std::string> Request::body() { co_return body_; }
+Task<std::string> Request::body() {
+  co_return body_;
+}
 
 }  // namespace aerie::http

@@ -12,9 +12,13 @@ Loop::~Loop() {
   if (currentLoop == this) currentLoop = nullptr;
 }
 
-Loop* Loop::current() noexcept { return currentLoop; }
+Loop* Loop::current() noexcept {
+  return currentLoop;
+}
 
-void Loop::makeCurrent() noexcept { currentLoop = this; }
+void Loop::makeCurrent() noexcept {
+  currentLoop = this;
+}
 
 void Loop::addTimerWaiter(TimerWaiter& waiter) noexcept {
   waiter.prev = nullptr;
@@ -32,7 +36,8 @@ void Loop::removeTimerWaiter(TimerWaiter& waiter) noexcept {
 
 void Loop::cancelTimers() noexcept {
   stopping_ = true;
-  for (TimerWaiter* waiter = timers_; waiter != nullptr; waiter = waiter->next) waiter->cancel();
+  for (TimerWaiter* waiter = timers_; waiter != nullptr; waiter = waiter->next)
+    waiter->cancel();
 }
 
 void Loop::run() {

@@ -22,7 +22,9 @@ Connection::Connection(Worker& worker, int fd, std::string remoteAddress, std::s
 
 Connection::~Connection() = default;
 
-void Connection::setSession(std::unique_ptr<Session> session) { session_ = std::move(session); }
+void Connection::setSession(std::unique_ptr<Session> session) {
+  session_ = std::move(session);
+}
 
 void Connection::resumeReading() {
   readPaused_ = false;

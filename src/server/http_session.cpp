@@ -168,20 +168,21 @@ bool HttpSession::completeResponse() {
     connection.commitWrite();
     std::string pending =
         restOfRead_.data() != nullptr ? std::string(restOfRead_) : std::move(pending_);
-    auto keep = response.upgrade();  // outlives this session
+    auto keep = response.upgrade();                     // outlives this session
     upgrade->takeOver(connection, std::move(pending));  // destroys *this
     return false;
   }
 
   ++served_;
   const ServerOptions& options = server_.options();
-  const bool keepAlive = head.keepAlive() && !stopping_ && !connection.eofSeen() &&
-                         (options.maxRequestsPerConnection == 0 ||
-                          served_ < options.maxRequestsPerConnection) &&
-                         server_.state() == Server::State::Started;
+  const bool keepAlive =
+      head.keepAlive() && !stopping_ && !connection.eofSeen() &&
+      (options.maxRequestsPerConnection == 0 || served_ < options.maxRequestsPerConnection) &&
+      server_.state() == Server::State::Started;
   http::Headers& headers = response.headers();
   headers.set("Date", dateCache.now());
-  if (options.serverToken != nullptr && options.serverToken[0] != '\0' && !headers.contains("server")) {
+  if (options.serverToken != nullptr && options.serverToken[0] != '\0' &&
+      !headers.contains("server")) {
     headers.set("Server", options.serverToken);
   }
   const bool bodyAllowed = status >= 200 && status != 204 && status != 304;
@@ -194,8 +195,8 @@ bool HttpSession::completeResponse() {
   if (!keepAlive) headers.set("Connection", "close");
   std::string& out = connection.outputBuffer();
   if (!http::writeResponseHead(out, status, headers)) {
-    log::error("{} {}: the response has an invalid header; answering 500", connection.remoteAddress(),
-               head.target);
+    log::error("{} {}: the response has an invalid header; answering 500",
+               connection.remoteAddress(), head.target);
     fail(500, "Internal Server Error");
     return false;
   }

@@ -20,13 +20,16 @@ using MimeTable = std::unordered_map<std::string, std::string>;
 
 MimeTable loadMimeTypes() {
   MimeTable table = {
-      {"html", "text/html"},        {"htm", "text/html"},         {"css", "text/css"},
-      {"js", "text/javascript"},    {"mjs", "text/javascript"},   {"json", "application/json"},
-      {"txt", "text/plain"},        {"svg", "image/svg+xml"},     {"png", "image/png"},
-      {"jpg", "image/jpeg"},        {"jpeg", "image/jpeg"},       {"gif", "image/gif"},
+      {"html", "text/html"},        {"htm", "text/html"},
+      {"css", "text/css"},          {"js", "text/javascript"},
+      {"mjs", "text/javascript"},   {"json", "application/json"},
+      {"txt", "text/plain"},        {"svg", "image/svg+xml"},
+      {"png", "image/png"},         {"jpg", "image/jpeg"},
+      {"jpeg", "image/jpeg"},       {"gif", "image/gif"},
       {"webp", "image/webp"},       {"ico", "image/vnd.microsoft.icon"},
-      {"wasm", "application/wasm"}, {"xml", "application/xml"},   {"pdf", "application/pdf"},
-      {"woff", "font/woff"},        {"woff2", "font/woff2"},      {"map", "application/json"},
+      {"wasm", "application/wasm"}, {"xml", "application/xml"},
+      {"pdf", "application/pdf"},   {"woff", "font/woff"},
+      {"woff2", "font/woff2"},      {"map", "application/json"},
   };
   std::ifstream file("/etc/mime.types");
   std::string line;
@@ -36,7 +39,8 @@ MimeTable loadMimeTypes() {
     std::string type;
     std::string extension;
     words >> type;
-    while (words >> extension) table.try_emplace(extension, type);
+    while (words >> extension)
+      table.try_emplace(extension, type);
   }
   return table;
 }
@@ -48,7 +52,8 @@ std::string contentType(const MimeTable& table, const std::string& path) {
     return "application/octet-stream";
   }
   std::string extension = path.substr(dot + 1);
-  for (char& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : extension)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   auto it = table.find(extension);
   if (it == table.end()) return "application/octet-stream";
   const std::string& type = it->second;
@@ -82,8 +87,8 @@ Responder root(const std::filesystem::path& directory) {
     } else if (!S_ISREG(info.st_mode)) {
       co_return;
     }
-    const std::string etag = "\"" + std::to_string(info.st_size) + "-" +
-                             std::to_string(info.st_mtim.tv_sec) + "\"";
+    const std::string etag =
+        "\"" + std::to_string(info.st_size) + "-" + std::to_string(info.st_mtim.tv_sec) + "\"";
     const std::string lastModified = http::formatHttpDate(info.st_mtim.tv_sec);
     response.setHeader("ETag", etag);
     response.setHeader("Last-Modified", lastModified);

@@ -54,7 +54,8 @@ Router::operator Responder() const {
   auto routes = std::make_shared<const std::vector<Route>>(routes_);
   std::vector<std::shared_ptr<ServerObserver>> observers;
   for (const Route& route : routes_) {
-    for (const auto& observer : route.responder.observers()) observers.push_back(observer);
+    for (const auto& observer : route.responder.observers())
+      observers.push_back(observer);
   }
   Responder::Function function = [routes](http::Request& request,
                                           http::Response& response) -> Task<> {

@@ -9,13 +9,29 @@ Server::Server(Host host, ServerOptions options)
 
 Server::~Server() = default;
 
-int Server::run() { return impl_->run(); }
-void Server::start() { impl_->start(); }
-void Server::stop() { impl_->stop(); }
-void Server::wait() { impl_->wait(); }
-Server::State Server::state() const noexcept { return impl_->state(); }
-std::vector<std::string> Server::boundAddresses() const { return impl_->boundAddresses(); }
-const ServerOptions& Server::options() const noexcept { return impl_->options(); }
-unsigned Server::workerCount() const noexcept { return impl_->workerCount(); }
+int Server::run() {
+  return impl_->run();
+}
+void Server::start() {
+  impl_->start();
+}
+void Server::stop() {
+  impl_->stop();
+}
+void Server::wait() {
+  impl_->wait();
+}
+Server::State Server::state() const noexcept {
+  return impl_->state();
+}
+std::vector<std::string> Server::boundAddresses() const {
+  return impl_->boundAddresses();
+}
+const ServerOptions& Server::options() const noexcept {
+  return impl_->options();
+}
+unsigned Server::workerCount() const noexcept {
+  return impl_->workerCount();
+}
 
 }  // namespace aerie

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -9,7 +10,6 @@
 
 #include <asio/signal_set.hpp>
 #include <cerrno>
-#include <pthread.h>
 #include <csignal>
 #include <cstring>
 #include <future>
@@ -42,7 +42,8 @@ int listenTcp(const ListenAddress& address, std::uint16_t port, int backlog) {
     length = sizeof(sockaddr_in);
   } else {
     std::string host = address.address;
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+      host = host.substr(1, host.size() - 2);
     if (inet_pton(AF_INET6, host.c_str(), &in6->sin6_addr) != 1) {
       throw std::runtime_error("invalid listen address '" + address.address +
                                "' (an IPv4 or IPv6 literal is expected)");
@@ -73,7 +74,8 @@ int listenTcp(const ListenAddress& address, std::uint16_t port, int backlog) {
 
 int listenUnix(const std::string& path, int backlog) {
   sockaddr_un addr{};
-  if (path.size() >= sizeof addr.sun_path) throw std::runtime_error("unix socket path too long: " + path);
+  if (path.size() >= sizeof addr.sun_path)
+    throw std::runtime_error("unix socket path too long: " + path);
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   struct stat st {};
@@ -118,7 +120,8 @@ ServerImpl::ServerImpl(Server& facade, Host host, ServerOptions options)
     : facade_(facade), host_(std::move(host)), options_(options) {
   if (options_.workers == 0) options_.workers = std::max(1u, std::thread::hardware_concurrency());
   for (const Responder& responder : host_.responders()) {
-    for (const auto& observer : responder.observers()) observers_.push_back(observer);
+    for (const auto& observer : responder.observers())
+      observers_.push_back(observer);
   }
 }
 
@@ -127,8 +130,10 @@ ServerImpl::~ServerImpl() {
 }
 
 void ServerImpl::start() {
-  if (state() != Server::State::Stopped || stopped_) throw std::logic_error("server already started");
-  if (host_.addresses().empty()) throw std::runtime_error("the host exposes no address (Host::expose)");
+  if (state() != Server::State::Stopped || stopped_)
+    throw std::logic_error("server already started");
+  if (host_.addresses().empty())
+    throw std::runtime_error("the host exposes no address (Host::expose)");
   if (host_.responders().empty()) throw std::runtime_error("the host has no responder (Host::use)");
   state_ = Server::State::Starting;
   for (unsigned i = 0; i < options_.workers; ++i) {
@@ -141,7 +146,8 @@ void ServerImpl::start() {
     state_ = Server::State::Stopped;
     throw;
   }
-  for (const auto& observer : observers_) observer->onServerStarting(facade_);
+  for (const auto& observer : observers_)
+    observer->onServerStarting(facade_);
   if (options_.handleSignals) {
     // Block SIGINT/SIGTERM here (workers inherit the mask) until run() takes them: one
     // that arrives between start() and run() stays pending instead of killing the process.
@@ -152,7 +158,8 @@ void ServerImpl::start() {
     pthread_sigmask(SIG_BLOCK, &stopSignals, &savedSignalMask_);
     signalsBlocked_ = true;
   }
-  for (auto& worker : workers_) worker->startThread();
+  for (auto& worker : workers_)
+    worker->startThread();
   state_ = Server::State::Started;
 }
 
@@ -177,7 +184,9 @@ void ServerImpl::openListeners() {
   }
 }
 
-std::vector<std::string> ServerImpl::boundAddresses() const { return bound_; }
+std::vector<std::string> ServerImpl::boundAddresses() const {
+  return bound_;
+}
 
 std::string ServerImpl::ipKey(const std::string& ip) const {
   // IPv6 clients are counted per /56, the smallest block commonly given to one subscriber.
@@ -247,7 +256,8 @@ void ServerImpl::stop() {
 
 void ServerImpl::stopSequence() {
   state_ = Server::State::Stopping;
-  for (auto& worker : workers_) runOn(*worker, [&] { worker->closeListeners(); });
+  for (auto& worker : workers_)
+    runOn(*worker, [&] { worker->closeListeners(); });
 
   // onStop of every websocket application, on worker 0's loop; wait for its task, at most
   // shutdownTimeout (an onStop awaiting a client that never drains must not hang the stop).
@@ -294,8 +304,10 @@ void ServerImpl::stopSequence() {
   for (auto& worker : workers_) {
     runOn(*worker, [&] { worker->forEachConnection([](Connection& c) { c.close(); }); });
   }
-  for (auto& worker : workers_) worker->stopLoop();
-  for (auto& worker : workers_) worker->join();
+  for (auto& worker : workers_)
+    worker->stopLoop();
+  for (auto& worker : workers_)
+    worker->join();
   for (const ListenAddress& address : host_.addresses()) {
     if (address.isUnix()) ::unlink(address.address.c_str());
   }

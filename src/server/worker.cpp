@@ -51,9 +51,13 @@ std::string describePeer(const sockaddr_storage& peer, bool isUnix, std::string&
 Worker::Worker(ServerImpl& server, unsigned index)
     : server_(server), loop_(index), ticker_(loop_.io()) {}
 
-Worker::~Worker() { join(); }
+Worker::~Worker() {
+  join();
+}
 
-Worker* Worker::current() noexcept { return currentWorker; }
+Worker* Worker::current() noexcept {
+  return currentWorker;
+}
 
 std::int64_t Worker::unixNow() noexcept {
   if (cachedUnixNow == 0) refreshClocks();
@@ -66,8 +70,8 @@ std::chrono::steady_clock::time_point Worker::steadyNow() noexcept {
 }
 
 void Worker::addListener(int fd, bool isUnix) {
-  auto listener = std::make_unique<Listener>(
-      Listener{asio::posix::stream_descriptor(loop_.io(), fd), isUnix});
+  auto listener =
+      std::make_unique<Listener>(Listener{asio::posix::stream_descriptor(loop_.io(), fd), isUnix});
   acceptLoop(*listener);
   listeners_.push_back(std::move(listener));
 }

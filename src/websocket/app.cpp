@@ -10,8 +10,8 @@
 #include "core/log.hpp"
 #include "server/connection.hpp"
 #include "server/server_impl.hpp"
-#include "server/worker.hpp"
 #include "server/upgrade.hpp"
+#include "server/worker.hpp"
 #include "websocket/ws_session.hpp"
 
 namespace aerie::detail {
@@ -23,7 +23,9 @@ namespace {
 constexpr unsigned kWorkerBits = 8;  // ClientId = sequence << 8 | worker index
 constexpr ClientId kWorkerMask = (ClientId{1} << kWorkerBits) - 1;
 
-unsigned workerOf(ClientId client) noexcept { return static_cast<unsigned>(client & kWorkerMask); }
+unsigned workerOf(ClientId client) noexcept {
+  return static_cast<unsigned>(client & kWorkerMask);
+}
 
 /// Accepts a handshake: after the 101 head is written, the connection becomes a WsSession.
 class WebsocketUpgrade final : public ConnectionUpgrade {
@@ -44,7 +46,8 @@ class WebsocketUpgrade final : public ConnectionUpgrade {
 WebsocketApp::WebsocketApp(std::shared_ptr<ws::Handler> handler, ws::Options options)
     : handler_(std::move(handler)), options_(options) {
   if (!handler_) throw std::invalid_argument("websocket(): handler is null");
-  if (options_.lowWaterMark > options_.highWaterMark) options_.lowWaterMark = options_.highWaterMark;
+  if (options_.lowWaterMark > options_.highWaterMark)
+    options_.lowWaterMark = options_.highWaterMark;
 }
 
 void WebsocketApp::onServerStarting(Server& server) {
@@ -69,14 +72,16 @@ Task<> WebsocketApp::onServerStopping() {
 Task<> WebsocketApp::respond(http::Request& request, http::Response& response) {
   std::vector<protocol::HeaderField> fields;
   fields.reserve(request.headers().size());
-  for (const auto& field : request.headers()) fields.push_back({field.name, field.value});
+  for (const auto& field : request.headers())
+    fields.push_back({field.name, field.value});
   const protocol::HandshakeCheck check = protocol::validateUpgradeRequest(
       {request.method(), request.versionMajor(), request.versionMinor(), fields});
   if (!check.ok()) {
     log::info("{} {}: websocket handshake refused with {}: {}", request.remoteAddress(),
               request.target(), check.status, check.reason);
     response.setStatus(check.status);
-    for (const auto& header : check.extraHeaders) response.setHeader(header.name, header.value);
+    for (const auto& header : check.extraHeaders)
+      response.setHeader(header.name, header.value);
     response.setHeader("Content-Type", "text/plain; charset=utf-8");
     co_await response.send(std::string(check.reason) + "\n");
     co_return;
@@ -109,7 +114,8 @@ Task<> WebsocketApp::respond(http::Request& request, http::Response& response) {
 
 void WebsocketApp::open(Connection& connection, std::any handshakeData, std::string pendingBytes) {
   const unsigned worker = connection.worker().index();
-  const ClientId id = (nextSequence_.fetch_add(1, std::memory_order_relaxed) << kWorkerBits) | worker;
+  const ClientId id =
+      (nextSequence_.fetch_add(1, std::memory_order_relaxed) << kWorkerBits) | worker;
   auto stats = std::make_shared<ClientStats>();
   stats->connectedAt.store(Worker::unixNow(), std::memory_order_relaxed);
   {
@@ -248,30 +254,30 @@ ws::SendAwaitable WebsocketApp::sendTo(ClientId client, Opcode opcode, std::stri
   return {};
 }
 
-ws::SendAwaitable WebsocketApp::broadcast(std::string data,
-                                                 std::span<const ClientId> exceptIds) {
-  if (!protocol::isValidUtf8(data)) throw std::invalid_argument("broadcast(): text is not valid UTF-8");
+ws::SendAwaitable WebsocketApp::broadcast(std::string data, std::span<const ClientId> exceptIds) {
+  if (!protocol::isValidUtf8(data))
+    throw std::invalid_argument("broadcast(): text is not valid UTF-8");
   return fanOut(Opcode::Text, std::move(data), {exceptIds.begin(), exceptIds.end()}, true);
 }
 
 ws::SendAwaitable WebsocketApp::broadcastBinary(std::string data,
-                                                       std::span<const ClientId> exceptIds) {
+                                                std::span<const ClientId> exceptIds) {
   return fanOut(Opcode::Binary, std::move(data), {exceptIds.begin(), exceptIds.end()}, true);
 }
 
-ws::SendAwaitable WebsocketApp::multicast(std::string data,
-                                                 std::span<const ClientId> clientIds) {
-  if (!protocol::isValidUtf8(data)) throw std::invalid_argument("multicast(): text is not valid UTF-8");
+ws::SendAwaitable WebsocketApp::multicast(std::string data, std::span<const ClientId> clientIds) {
+  if (!protocol::isValidUtf8(data))
+    throw std::invalid_argument("multicast(): text is not valid UTF-8");
   return fanOut(Opcode::Text, std::move(data), {clientIds.begin(), clientIds.end()}, false);
 }
 
 ws::SendAwaitable WebsocketApp::multicastBinary(std::string data,
-                                                       std::span<const ClientId> clientIds) {
+                                                std::span<const ClientId> clientIds) {
   return fanOut(Opcode::Binary, std::move(data), {clientIds.begin(), clientIds.end()}, false);
 }
 
-ws::SendAwaitable WebsocketApp::fanOut(Opcode opcode, std::string data,
-                                              std::vector<ClientId> ids, bool exclude) {
+ws::SendAwaitable WebsocketApp::fanOut(Opcode opcode, std::string data, std::vector<ClientId> ids,
+                                       bool exclude) {
   if (server_ == nullptr) return {};
   // Serialise once; every recipient on every thread shares these bytes.
   auto frames = std::make_shared<std::string>();
@@ -284,7 +290,8 @@ ws::SendAwaitable WebsocketApp::fanOut(Opcode opcode, std::string data,
     if (!exclude) {
       // Multicast: only threads that own one of the ids get a post.
       bool any = false;
-      for (ClientId id : *shared) any = any || workerOf(id) == index;
+      for (ClientId id : *shared)
+        any = any || workerOf(id) == index;
       if (!any) continue;
     }
     auto deliver = [this, index, frames, frameCount, shared, exclude] {
@@ -298,15 +305,18 @@ ws::SendAwaitable WebsocketApp::fanOut(Opcode opcode, std::string data,
       } else {
         for (ClientId id : *shared) {
           if (workerOf(id) != index) continue;
-          if (auto it = local.sessions.find(id); it != local.sessions.end()) targets.push_back(it->second);
+          if (auto it = local.sessions.find(id); it != local.sessions.end())
+            targets.push_back(it->second);
         }
       }
-      for (WsSession* session : targets) session->connection().retain();
+      for (WsSession* session : targets)
+        session->connection().retain();
       for (WsSession* session : targets) {
         Connection& connection = session->connection();
         if (!connection.closed()) session->sendPrepared(*frames, frameCount);
       }
-      for (WsSession* session : targets) session->connection().release();
+      for (WsSession* session : targets)
+        session->connection().release();
     };
     Worker* current = Worker::current();
     if (current != nullptr && current->index() == index && &current->server().facade() == server_) {

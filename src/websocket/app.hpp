@@ -14,11 +14,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "aerie/protocol/opcode.hpp"
 #include "aerie/server/responder.hpp"
 #include "aerie/websocket/endpoint.hpp"
 #include "aerie/websocket/handler.hpp"
 #include "aerie/websocket/options.hpp"
-#include "aerie/protocol/opcode.hpp"
 #include "websocket/client_stats.hpp"
 
 namespace aerie::detail {
@@ -43,11 +43,9 @@ class WebsocketApp final : public ws::Endpoint,
   ws::SendAwaitable send(std::string data, ClientId client) override;
   ws::SendAwaitable sendBinary(std::string data, ClientId client) override;
   ws::SendAwaitable broadcast(std::string data, std::span<const ClientId> exceptIds) override;
-  ws::SendAwaitable broadcastBinary(std::string data,
-                                           std::span<const ClientId> exceptIds) override;
+  ws::SendAwaitable broadcastBinary(std::string data, std::span<const ClientId> exceptIds) override;
   ws::SendAwaitable multicast(std::string data, std::span<const ClientId> clientIds) override;
-  ws::SendAwaitable multicastBinary(std::string data,
-                                           std::span<const ClientId> clientIds) override;
+  ws::SendAwaitable multicastBinary(std::string data, std::span<const ClientId> clientIds) override;
   void close(ClientId client, std::uint16_t code, std::string_view reason) override;
   std::optional<ws::ClientInfo> getInfo(ClientId client) const override;
   std::vector<ClientId> getClients() const override;
@@ -70,8 +68,8 @@ class WebsocketApp final : public ws::Endpoint,
 
  private:
   ws::SendAwaitable sendTo(ClientId client, protocol::Opcode opcode, std::string data);
-  ws::SendAwaitable fanOut(protocol::Opcode opcode, std::string data,
-                                  std::vector<ClientId> ids, bool exclude);
+  ws::SendAwaitable fanOut(protocol::Opcode opcode, std::string data, std::vector<ClientId> ids,
+                           bool exclude);
   /// The session of `client` if it lives on the calling thread's worker.
   WsSession* localSession(ClientId client) const noexcept;
   /// Runs `f` on the worker owning `client` (inline when that is the calling thread).

@@ -17,7 +17,8 @@ struct Message::DataAwaiter {
 };
 
 Task<std::string> Message::buffer() {
-  while (!state_->complete && !state_->failed) co_await DataAwaiter{*state_, true};
+  while (!state_->complete && !state_->failed)
+    co_await DataAwaiter{*state_, true};
   if (state_->failed) throw MessageError("the client disconnected before the message was complete");
   co_return std::move(state_->data);
 }

@@ -38,8 +38,12 @@ void WsParserSink::onMessageBegin(Opcode opcode, bool compressed) {
 void WsParserSink::onMessageData(std::span<const char> chunk, bool fin) {
   session->onMessageData(chunk, fin);
 }
-void WsParserSink::onPing(std::span<const char> payload) { session->onPing(payload); }
-void WsParserSink::onPong(std::span<const char> payload) { session->onPong(payload); }
+void WsParserSink::onPing(std::span<const char> payload) {
+  session->onPing(payload);
+}
+void WsParserSink::onPong(std::span<const char> payload) {
+  session->onPong(payload);
+}
 void WsParserSink::onClose(std::uint16_t code, std::string_view reason) {
   session->onClose(code, reason);
 }
@@ -178,7 +182,9 @@ void WsSession::onPing(std::span<const char> payload) {
   if (!closeSent_) sendControl(Opcode::Pong, payload);
 }
 
-void WsSession::onPong(std::span<const char> /*payload*/) { unansweredPings_ = 0; }
+void WsSession::onPong(std::span<const char> /*payload*/) {
+  unansweredPings_ = 0;
+}
 
 void WsSession::onClose(std::uint16_t code, std::string_view reason) {
   closeReceived_ = true;
@@ -242,8 +248,9 @@ void WsSession::sendMessage(Opcode opcode, std::string_view payload) {
   if (closeSent_ || finished_ || connection_.closed()) return;
   std::string& out = connection_.outputBuffer();
   const std::size_t before = out.size();
-  const std::size_t frames = protocol::appendMessage(
-      out, opcode, {payload.data(), payload.size()}, app_->options().autoFrameSize, nullptr, nullptr);
+  const std::size_t frames =
+      protocol::appendMessage(out, opcode, {payload.data(), payload.size()},
+                              app_->options().autoFrameSize, nullptr, nullptr);
   connection_.commitWrite();
   countSent(out.size() - before, static_cast<std::uint32_t>(frames), true);
   if (backlogBefore(connection_, out.size() - before) > app_->options().maxBackpressure) {
@@ -294,7 +301,8 @@ void WsSession::onBelowLowWater() {
   if (drainWaiters_.empty()) return;
   std::vector<std::coroutine_handle<>> waiters;
   waiters.swap(drainWaiters_);
-  for (auto waiter : waiters) waiter.resume();
+  for (auto waiter : waiters)
+    waiter.resume();
 }
 
 void WsSession::onEof() {
@@ -343,13 +351,15 @@ void WsSession::onTick(std::chrono::steady_clock::time_point now) {
   }
   // Idle = no data message either way (pings and pongs keep a connection alive, not busy).
   if (options.idleTimeout.count() > 0 && now - lastData_ >= options.idleTimeout) {
-    log::info("client {} ({}): idle for {} ms -> closing with 1001", id_, connection_.remoteAddress(),
-              options.idleTimeout.count());
+    log::info("client {} ({}): idle for {} ms -> closing with 1001", id_,
+              connection_.remoteAddress(), options.idleTimeout.count());
     close(close_code::GoingAway, "Idle timeout");
   }
 }
 
-void WsSession::shutdownGracefully() { close(close_code::GoingAway, "Server shutting down"); }
+void WsSession::shutdownGracefully() {
+  close(close_code::GoingAway, "Server shutting down");
+}
 
 void WsSession::onClosed() {
   if (finished_) return;
@@ -362,7 +372,8 @@ void WsSession::onClosed() {
   // Waiters resume from the loop, not from inside the connection's teardown.
   if (!drainWaiters_.empty()) {
     connection_.worker().loop().post([waiters = std::move(drainWaiters_)] {
-      for (auto waiter : waiters) waiter.resume();
+      for (auto waiter : waiters)
+        waiter.resume();
     });
     drainWaiters_.clear();
   }

@@ -1,10 +1,9 @@
 // The built-in WebSocket applications of `aerie serve --ws PATH=APP`.
 #pragma once
 
+#include <aerie/aerie.hpp>
 #include <memory>
 #include <string_view>
-
-#include <aerie/aerie.hpp>
 
 namespace aerie::tools {
 

@@ -2,13 +2,11 @@
 //
 //   aerie serve --port 8080 --root public --ws /ws=broadcast --ws /echo=echo
 #include <CLI/CLI.hpp>
-
+#include <aerie/aerie.hpp>
 #include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
-
-#include <aerie/aerie.hpp>
 
 #include "apps.hpp"
 
@@ -42,9 +40,12 @@ int serve(const ServeArgs& args) {
       return 2;
     }
     aerie::websocket::Options options = args.ws;
-    if (args.heartbeatMs >= 0) options.heartbeatPeriod = std::chrono::milliseconds(args.heartbeatMs);
-    if (args.closePeriodMs >= 0) options.closePeriod = std::chrono::milliseconds(args.closePeriodMs);
-    if (args.idleTimeoutMs >= 0) options.idleTimeout = std::chrono::milliseconds(args.idleTimeoutMs);
+    if (args.heartbeatMs >= 0)
+      options.heartbeatPeriod = std::chrono::milliseconds(args.heartbeatMs);
+    if (args.closePeriodMs >= 0)
+      options.closePeriod = std::chrono::milliseconds(args.closePeriodMs);
+    if (args.idleTimeoutMs >= 0)
+      options.idleTimeout = std::chrono::milliseconds(args.idleTimeoutMs);
     router.get(spec.substr(0, eq), aerie::websocket(handler, options));
   }
   aerie::Host host;
@@ -69,7 +70,8 @@ int serve(const ServeArgs& args) {
     return 1;
   }
   for (const std::string& address : server.boundAddresses()) {
-    std::printf("aerie listening on http://%s (%u workers)\n", address.c_str(), server.workerCount());
+    std::printf("aerie listening on http://%s (%u workers)\n", address.c_str(),
+                server.workerCount());
   }
   std::fflush(stdout);
   return server.run();
@@ -88,7 +90,8 @@ int main(int argc, char** argv) {
   serveCommand->add_option("--workers", args.workers, "Worker threads (0: one per core)")
       ->capture_default_str();
   serveCommand->add_option("--root", args.root, "Directory of static files to serve");
-  serveCommand->add_option("--ws", args.apps, "PATH=APP, APP one of echo, broadcast, chat (repeatable)");
+  serveCommand->add_option("--ws", args.apps,
+                           "PATH=APP, APP one of echo, broadcast, chat (repeatable)");
   serveCommand->add_option("--max-frame-size", args.ws.maxFrameSize, "Bytes (1009 beyond)")
       ->capture_default_str();
   serveCommand->add_option("--max-message-size", args.ws.maxMessageSize, "Bytes (1009 beyond)")
@@ -101,13 +104,16 @@ int main(int argc, char** argv) {
       ->add_option("--max-bytes-per-minute", args.ws.maxBytesPerMinute,
                    "Reading pauses beyond (0: no limit)")
       ->capture_default_str();
-  serveCommand->add_option("--auto-frame-size", args.ws.autoFrameSize,
-                           "Outgoing fragmentation (0: never)")
+  serveCommand
+      ->add_option("--auto-frame-size", args.ws.autoFrameSize, "Outgoing fragmentation (0: never)")
       ->capture_default_str();
-  serveCommand->add_option("--heartbeat-ms", args.heartbeatMs, "Ping period (0: off; default 10000)");
+  serveCommand->add_option("--heartbeat-ms", args.heartbeatMs,
+                           "Ping period (0: off; default 10000)");
   serveCommand->add_option("--queued-ping-limit", args.ws.queuedPingLimit)->capture_default_str();
-  serveCommand->add_option("--close-period-ms", args.closePeriodMs, "Close handshake bound (default 3000)");
-  serveCommand->add_option("--idle-timeout-ms", args.idleTimeoutMs, "Close idle clients (default 0: never)");
+  serveCommand->add_option("--close-period-ms", args.closePeriodMs,
+                           "Close handshake bound (default 3000)");
+  serveCommand->add_option("--idle-timeout-ms", args.idleTimeoutMs,
+                           "Close idle clients (default 0: never)");
   serveCommand->add_flag("--text-only", args.ws.textOnly, "Refuse binary messages (1003)");
   bool noUtf8 = false;
   serveCommand->add_flag("--no-validate-utf8", noUtf8, "Do not validate text as UTF-8");

@@ -3,10 +3,9 @@
 #pragma once
 
 #include <chrono>
+#include <stdexcept>
 
 #include "aerie/core/task.hpp"
-
-#include <stdexcept>
 
 namespace aerie {
 

@@ -15,7 +15,9 @@ enum class Opcode : std::uint8_t {
 };
 
 /// Control frames have the high bit of the 4-bit opcode set (0x8-0xF).
-constexpr bool isControl(Opcode op) noexcept { return (static_cast<std::uint8_t>(op) & 0x8) != 0; }
+constexpr bool isControl(Opcode op) noexcept {
+  return (static_cast<std::uint8_t>(op) & 0x8) != 0;
+}
 
 /// Opcodes RFC 6455 defines; 0x3-0x7 and 0xB-0xF are reserved.
 constexpr bool isKnownOpcode(std::uint8_t op) noexcept {

@@ -31,8 +31,8 @@ class Responder {
 
   Responder() = default;
   template <class F>
-    requires std::is_invocable_r_v<Task<>, F&, http::Request&, http::Response&>
-  Responder(F function) : function_(std::move(function)) {}  // NOLINT: implicit on purpose
+  requires std::is_invocable_r_v<Task<>, F&, http::Request&, http::Response&> Responder(F function)
+      : function_(std::move(function)) {}  // NOLINT: implicit on purpose
   Responder(Function function, std::vector<std::shared_ptr<ServerObserver>> observers)
       : function_(std::move(function)), observers_(std::move(observers)) {}
 

@@ -32,7 +32,8 @@ class websocket {  // NOLINT(readability-identifier-naming): the seeds' spelling
   /// worker thread (see Handler).
   explicit websocket(std::shared_ptr<Handler> handler, Options options = {});
 
-  operator Responder() const;  // NOLINT: implicit on purpose, as in router.get("/ws", websocket(...))
+  operator Responder()
+      const;  // NOLINT: implicit on purpose, as in router.get("/ws", websocket(...))
 
  private:
   std::shared_ptr<void> app_;
