@@ -346,6 +346,14 @@ int ServerImpl::run() {
     control.run();
     stop();
     watcher.join();
+    // A repeated SIGINT/SIGTERM (a supervisor insisting) must not kill the process in the
+    // middle of its exit once asio's handler is gone: keep both blocked in this thread
+    // (the workers have ended), so such a signal stays pending and the exit code is 0.
+    sigset_t stopSignals;
+    sigemptyset(&stopSignals);
+    sigaddset(&stopSignals, SIGINT);
+    sigaddset(&stopSignals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
   } else {
     wait();
   }

@@ -34,7 +34,9 @@ struct ServerOptions {
   const char* serverToken = "aerie";
   /// run() stops the server gracefully on SIGINT/SIGTERM. start() blocks both signals in
   /// the calling thread and the workers until run() takes them, so one that arrives in
-  /// between is not lost: set false when embedding with start()/stop() and your own signals.
+  /// between is not lost; after run() returns they stay blocked in its thread, so a
+  /// repeated signal cannot kill the process during its exit. Set false when embedding
+  /// with start()/stop() and your own signal handling.
   bool handleSignals = true;
 };
 
