@@ -248,10 +248,24 @@ ws::SendAwaitable WebsocketApp::sendTo(ClientId client, Opcode opcode, std::stri
     connection.release();
     return {this, client};
   }
-  onOwner(client, [this, client, opcode, data = std::move(data)] {
-    if (WsSession* session = localSession(client)) session->sendMessage(opcode, data);
-  });
-  return {};
+  // Another worker's client: post the send; the awaitable waits (like a broadcast's) for
+  // that client to drain if the send saturates it.
+  auto wait = std::make_shared<ws::detail::FanOutWait>();
+  onOwner(client,
+          [this, client, opcode, data = std::move(data), share = ws::detail::DeliveryShare(wait)] {
+            if (WsSession* session = localSession(client)) {
+              Connection& connection = session->connection();
+              connection.retain();
+              session->sendMessage(opcode, data);
+              if (!connection.closed() && session->saturated()) {
+                share.wait->acquire();
+                session->addFanOutWaiter(share.wait);
+              }
+              connection.release();
+            }
+          });
+  wait->release();  // the call's own share
+  return ws::SendAwaitable(std::move(wait));
 }
 
 ws::SendAwaitable WebsocketApp::broadcast(std::string data, std::span<const ClientId> exceptIds) {
@@ -285,6 +299,8 @@ ws::SendAwaitable WebsocketApp::fanOut(Opcode opcode, std::string data, std::vec
       *frames, opcode, {data.data(), data.size()}, options_.autoFrameSize, nullptr, nullptr));
   std::sort(ids.begin(), ids.end());
   auto shared = std::make_shared<const std::vector<ClientId>>(std::move(ids));
+  // The awaitable waits for every recipient that is saturated once the frame is queued.
+  auto wait = std::make_shared<ws::detail::FanOutWait>();
   const std::size_t workers = local_.size();
   for (unsigned index = 0; index < workers; ++index) {
     if (!exclude) {
@@ -294,7 +310,8 @@ ws::SendAwaitable WebsocketApp::fanOut(Opcode opcode, std::string data, std::vec
         any = any || workerOf(id) == index;
       if (!any) continue;
     }
-    auto deliver = [this, index, frames, frameCount, shared, exclude] {
+    auto deliver = [this, index, frames, frameCount, shared, exclude,
+                    share = ws::detail::DeliveryShare(wait)] {
       Local& local = local_[index];
       std::vector<WsSession*> targets;
       if (exclude) {
@@ -305,15 +322,21 @@ ws::SendAwaitable WebsocketApp::fanOut(Opcode opcode, std::string data, std::vec
       } else {
         for (ClientId id : *shared) {
           if (workerOf(id) != index) continue;
-          if (auto it = local.sessions.find(id); it != local.sessions.end())
+          if (auto it = local.sessions.find(id); it != local.sessions.end()) {
             targets.push_back(it->second);
+          }
         }
       }
       for (WsSession* session : targets)
         session->connection().retain();
       for (WsSession* session : targets) {
         Connection& connection = session->connection();
-        if (!connection.closed()) session->sendPrepared(*frames, frameCount);
+        if (connection.closed()) continue;
+        session->sendPrepared(*frames, frameCount);
+        if (session->saturated()) {
+          share.wait->acquire();
+          session->addFanOutWaiter(share.wait);
+        }
       }
       for (WsSession* session : targets)
         session->connection().release();
@@ -325,7 +348,8 @@ ws::SendAwaitable WebsocketApp::fanOut(Opcode opcode, std::string data, std::vec
       server_->impl().worker(index).loop().post(std::move(deliver));
     }
   }
-  return {};
+  wait->release();  // the fan-out call's own share
+  return ws::SendAwaitable(std::move(wait));
 }
 
 void WebsocketApp::close(ClientId client, std::uint16_t code, std::string_view reason) {

@@ -297,7 +297,15 @@ bool WsSession::saturated() const noexcept {
   return !finished_ && connection_.buffered() > app_->options().highWaterMark;
 }
 
+void WsSession::releaseFanOutWaiters() noexcept {
+  std::vector<std::shared_ptr<ws::detail::FanOutWait>> waits;
+  waits.swap(fanOutWaiters_);
+  for (auto& wait : waits)
+    wait->release();  // resumes are posted, never inline
+}
+
 void WsSession::onBelowLowWater() {
+  if (!fanOutWaiters_.empty()) releaseFanOutWaiters();
   if (drainWaiters_.empty()) return;
   std::vector<std::coroutine_handle<>> waiters;
   waiters.swap(drainWaiters_);
@@ -369,6 +377,7 @@ void WsSession::onClosed() {
     auto message = std::move(message_);
     message->wake();
   }
+  releaseFanOutWaiters();
   // Waiters resume from the loop, not from inside the connection's teardown.
   if (!drainWaiters_.empty()) {
     connection_.worker().loop().post([waiters = std::move(drainWaiters_)] {

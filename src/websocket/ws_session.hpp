@@ -17,6 +17,7 @@
 #include "aerie/websocket/message.hpp"
 #include "server/connection.hpp"
 #include "websocket/client_stats.hpp"
+#include "websocket/fan_out_wait.hpp"
 
 namespace aerie::detail {
 
@@ -55,6 +56,10 @@ class WsSession final : public Session {
   void close(std::uint16_t code, std::string_view reason);
   bool saturated() const noexcept;
   void addDrainWaiter(std::coroutine_handle<> waiter) { drainWaiters_.push_back(waiter); }
+  /// A broadcast waiting for this (saturated) client to drain or leave.
+  void addFanOutWaiter(std::shared_ptr<ws::detail::FanOutWait> wait) {
+    fanOutWaiters_.push_back(std::move(wait));
+  }
 
   // Session
   void onBytes(char* data, std::size_t size) override;
@@ -79,6 +84,7 @@ class WsSession final : public Session {
   void countSent(std::size_t bytes, std::uint32_t frames, bool data);
   void checkBackpressure();
   void checkRateLimits();
+  void releaseFanOutWaiters() noexcept;
 
   Connection& connection_;
   std::shared_ptr<WebsocketApp> app_;
@@ -90,6 +96,7 @@ class WsSession final : public Session {
   bool messageDispatched_ = false;
   std::string pending_;
   std::vector<std::coroutine_handle<>> drainWaiters_;
+  std::vector<std::shared_ptr<ws::detail::FanOutWait>> fanOutWaiters_;
 
   bool opening_ = true;
   bool closeSent_ = false;

@@ -7,6 +7,7 @@
 
 #include <coroutine>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -21,23 +22,31 @@ namespace aerie::ws {
 
 class Endpoint;
 
+namespace detail {
+struct FanOutWait;  // a broadcast's pending recipients (src/websocket/fan_out_wait.hpp)
+}
+
 /// What the send family returns. The data is queued when the call is made (awaiting is
-/// optional); `co_await` resumes at once while the client's buffered bytes are below the
-/// high-water mark, otherwise when they drained below the low-water mark or the client is
-/// gone ("fulfilled when the internal buffers aren't too saturated").
+/// optional); `co_await` resumes at once while the recipients' buffered bytes are below the
+/// high-water mark, otherwise once they drained below the low-water mark or left ("fulfilled
+/// when the internal buffers aren't too saturated"). For broadcast/multicast: once every
+/// recipient that was saturated when the message was queued has drained.
 class SendAwaitable {
  public:
   SendAwaitable() noexcept = default;
   SendAwaitable(Endpoint* endpoint, ClientId client) noexcept
       : endpoint_(endpoint), client_(client) {}
+  explicit SendAwaitable(std::shared_ptr<detail::FanOutWait> fanOut) noexcept
+      : fanOut_(std::move(fanOut)) {}
 
   bool await_ready() const noexcept;
   bool await_suspend(std::coroutine_handle<> awaiting) noexcept;
   void await_resume() const noexcept {}
 
  private:
-  Endpoint* endpoint_ = nullptr;  // null: nothing to wait for
+  Endpoint* endpoint_ = nullptr;  // null (and no fanOut_): nothing to wait for
   ClientId client_ = 0;
+  std::shared_ptr<detail::FanOutWait> fanOut_;
 };
 
 class Endpoint {
@@ -70,12 +79,5 @@ class Endpoint {
   virtual bool isSaturated(ClientId client) const noexcept = 0;
   virtual bool waitUntilDrained(ClientId client, std::coroutine_handle<> awaiting) noexcept = 0;
 };
-
-inline bool SendAwaitable::await_ready() const noexcept {
-  return endpoint_ == nullptr || !endpoint_->isSaturated(client_);
-}
-inline bool SendAwaitable::await_suspend(std::coroutine_handle<> awaiting) noexcept {
-  return endpoint_->waitUntilDrained(client_, awaiting);
-}
 
 }  // namespace aerie::ws
