@@ -103,6 +103,15 @@ std::uint16_t boundPort(int fd) {
   return ntohs(reinterpret_cast<sockaddr_in6&>(storage).sin6_port);
 }
 
+/// The signals that stop the server gracefully.
+sigset_t stopSignals() noexcept {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
 /// Runs `f` on `worker`'s thread and waits for it.
 template <class F>
 void runOn(Worker& worker, F f) {
@@ -151,11 +160,8 @@ void ServerImpl::start() {
   if (options_.handleSignals) {
     // Block SIGINT/SIGTERM here (workers inherit the mask) until run() takes them: one
     // that arrives between start() and run() stays pending instead of killing the process.
-    sigset_t stopSignals;
-    sigemptyset(&stopSignals);
-    sigaddset(&stopSignals, SIGINT);
-    sigaddset(&stopSignals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stopSignals, &savedSignalMask_);
+    const sigset_t blocked = stopSignals();
+    pthread_sigmask(SIG_BLOCK, &blocked, &savedSignalMask_);
     signalsBlocked_ = true;
   }
   for (auto& worker : workers_)
@@ -349,11 +355,8 @@ int ServerImpl::run() {
     // A repeated SIGINT/SIGTERM (a supervisor insisting) must not kill the process in the
     // middle of its exit once asio's handler is gone: keep both blocked in this thread
     // (the workers have ended), so such a signal stays pending and the exit code is 0.
-    sigset_t stopSignals;
-    sigemptyset(&stopSignals);
-    sigaddset(&stopSignals, SIGINT);
-    sigaddset(&stopSignals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+    const sigset_t blocked = stopSignals();
+    pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
   } else {
     wait();
   }
