@@ -284,13 +284,13 @@ void WsSession::countSent(std::size_t bytes, std::uint32_t frames, bool data) {
 void WsSession::checkBackpressure() {
   const std::size_t limit = app_->options().maxBackpressure;
   if (limit == 0 || connection_.buffered() <= limit) return;
-  // A slow consumer: its close frame could not get through the backlog anyway.
+  // A slow consumer. No more data is queued for it (sendMessage/sendPrepared refuse once
+  // closeSent_), so memory stays at the limit plus the message just queued. The 1008 close
+  // frame goes behind the backlog: a client that is reading, only too slowly, still learns
+  // why; one that does not read is dropped when the close period ends (onTick).
   log::warn("client {} ({}): {} bytes waiting exceed maxBackpressure -> closing with 1008", id_,
             connection_.remoteAddress(), connection_.buffered());
-  closeCode_ = close_code::PolicyViolation;
-  closeReason_ = "Slow consumer: send buffer limit exceeded";
-  closeSent_ = true;
-  connection_.close();
+  close(close_code::PolicyViolation, "Slow consumer: send buffer limit exceeded");
 }
 
 bool WsSession::saturated() const noexcept {

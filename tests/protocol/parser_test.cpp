@@ -877,6 +877,24 @@ TEST(ParserTransform, Utf8IsCheckedOnTheOutput) {
   EXPECT_EQ(ok.events, (std::vector<Event>{begin(Opcode::Text, true), data("ookk")}));
 }
 
+TEST(ParserTransform, FirstOffendingByteDecidesBetween1007And1009) {
+  // Found by the frame parser fuzzer: one transform write() both held an invalid UTF-8 byte
+  // and crossed the size limit, and the verdict depended on how the transform's output was
+  // chunked (which depends on how the wire was read). The first offending byte decides.
+  DoublingTransform transform;  // writes 7 output bytes at a time
+  ParserOptions options = deflateOptions();
+  options.maxMessageSize = 4;
+  // Output "aa" + FF FF ...: the invalid byte sits within the limit -> 1007.
+  expectError(parse(cf(0xC1,
+                       "a\xFF"
+                       "bc"),
+                    options, &transform),
+              close_code::InvalidPayload, {begin(Opcode::Text, true)});
+  // Output "aabbcc": valid up to the limit, which "cc" crosses -> 1009.
+  expectError(parse(cf(0xC1, "abc\xFF"), options, &transform), close_code::MessageTooBig,
+              {begin(Opcode::Text, true)});
+}
+
 TEST(ParserTransform, TransformErrorsAndIgnoredWriteErrors) {
   CarelessTransform transform;
   expectError(parse(cf(0xC2, "ab!c"), deflateOptions(), &transform), close_code::InvalidPayload,

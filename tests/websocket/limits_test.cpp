@@ -347,6 +347,38 @@ TEST(LimitsTest, SlowConsumerOverMaxBackpressureIsClosedWhileOthersAreServed) {
   expectEcho(*fast, "after");
 }
 
+TEST(LimitsTest, SlowConsumerThatStillReadsGets1008AfterTheBacklog) {
+  auto handler = std::make_shared<FloodHandler>();
+  ws::Options options = baseOptions();
+  options.maxBackpressure = 512 * 1024;
+  options.closePeriod = 10s;
+  TestServer server(handler, options);
+  RawWsClient slow(server.port(), /*receiveBuffer=*/4096);
+  ASSERT_TRUE(slow.handshake());
+  const auto slowId = handler->waitOpened(0);
+  ASSERT_TRUE(slowId);
+
+  slow.sendText("flood");
+  // Not reading until the server gave up on the client: it queued its close frame and
+  // stopped queuing data (the flood loop sees no growth in bytesSent).
+  ASSERT_TRUE(waitUntil([&] {
+    const auto a = handler->endpoint().getInfo(*slowId);
+    std::this_thread::sleep_for(100ms);
+    const auto b = handler->endpoint().getInfo(*slowId);
+    return a && b && a->bytesSent == b->bytesSent && handler->floodSent > 8;
+  }));
+  EXPECT_TRUE(handler->closed().empty()) << "onClose before the close handshake ended";
+  // Reading now: the backlog (bounded by the limit), then the 1008 close frame.
+  const auto frame = slow.readClose(10s);
+  ASSERT_TRUE(frame) << "no close frame after " << slow.skippedFrames() << " data frames";
+  EXPECT_EQ(frame->closeCode(), 1008);
+  EXPECT_EQ(frame->closeReason(), "Slow consumer: send buffer limit exceeded");
+  slow.sendClose(1008);
+  const auto closed = handler->waitClosed(*slowId, 10s);
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->code, 1008);
+}
+
 /// "fill": sends `total` 32 KiB messages to the sender, awaiting each send.
 class FillHandler final : public RecordingHandler {
  public:

@@ -378,15 +378,21 @@ template <ParserSink Sink>
 ProtocolError Parser<Sink>::writeTransformed(std::span<const char> data) noexcept {
   if (transformError_) return transformError_;
   if (data.empty()) return {};
-  if (options_.maxMessageSize != 0 && data.size() > options_.maxMessageSize - messageLength_) {
+  // The first offending byte decides the error, whatever the transform's write sizes:
+  // invalid UTF-8 within the limit is 1007 even when the same write also crosses it.
+  const std::uint64_t room =
+      options_.maxMessageSize == 0 ? data.size() : options_.maxMessageSize - messageLength_;
+  const bool tooBig = data.size() > room;
+  const std::size_t fits = tooBig ? static_cast<std::size_t>(room) : data.size();
+  if (validateText_ && !utf8_.feed(data.data(), fits)) {
+    transformError_ = {close_code::InvalidPayload, "invalid UTF-8 in a text message"};
+    return transformError_;
+  }
+  if (tooBig) {
     transformError_ = {close_code::MessageTooBig, "message too big"};
     return transformError_;
   }
   messageLength_ += data.size();
-  if (validateText_ && !utf8_.feed(data.data(), data.size())) {
-    transformError_ = {close_code::InvalidPayload, "invalid UTF-8 in a text message"};
-    return transformError_;
-  }
   sink_.onMessageData(data, false);
   return {};
 }
