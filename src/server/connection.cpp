@@ -1,5 +1,6 @@
 #include "server/connection.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,7 +29,15 @@ void Connection::setSession(std::unique_ptr<Session> session) {
 
 void Connection::resumeReading() {
   readPaused_ = false;
-  if (!readArmed_ && !closed_ && !eofSeen_) armRead();
+  if (!readArmed_ && !closed_ && !eofSeen_) scheduleRead();
+}
+
+void Connection::scheduleRead() {
+  // Asio's reactor is edge-triggered: bytes that arrived while reading was paused (or that
+  // one bounded read left behind) raise no new event. Read right away, from the loop.
+  readArmed_ = true;
+  retain();
+  worker_.loop().post([this] { onReadable({}); });
 }
 
 void Connection::armRead() {
@@ -54,20 +63,27 @@ void Connection::onReadable(const std::error_code& error) {
   std::span<char> buffer = worker_.loop().receiveBuffer();
   // Read until the socket is empty: one wake-up serves everything that arrived. Bounded,
   // so one busy client cannot starve the others on this loop.
+  bool drained = false;  // the socket had nothing more: the next arrival raises an event
   for (int round = 0; round < 4 && !closed_ && !readPaused_; ++round) {
     const ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
     if (n > 0) {
       bytesRead_ += static_cast<std::uint64_t>(n);
       if (shutdownPending_ || writeShut_) continue;  // closing: discard until FIN
       session_->onBytes(buffer.data(), static_cast<std::size_t>(n));
-      if (static_cast<std::size_t>(n) < buffer.size()) break;
+      if (static_cast<std::size_t>(n) < buffer.size()) {
+        drained = true;
+        break;
+      }
       continue;
     }
     if (n == 0) {
       handleEof();
       break;
     }
-    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      drained = true;
+      break;
+    }
     if (errno == EINTR) continue;
     handleEof();
     break;
@@ -77,9 +93,23 @@ void Connection::onReadable(const std::error_code& error) {
     // The session may have re-armed already (e.g. resumeReading() once a WebSocket's
     // onOpen finished inside this read): a second pending wait would wake us twice per
     // event for the rest of the connection's life.
-    if (!readPaused_ && !eofSeen_ && !readArmed_) armRead();
+    if (!readPaused_ && !eofSeen_ && !readArmed_) {
+      // More may be waiting after the bounded rounds: carry on after the other ready
+      // connections rather than wait for an event that will not come.
+      if (drained) {
+        armRead();
+      } else {
+        scheduleRead();
+      }
+    }
   }
   release();
+}
+
+bool Connection::peerHungUp() const noexcept {
+  if (closed_ || eofSeen_) return true;
+  pollfd p{fd_, POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
 void Connection::handleEof() {

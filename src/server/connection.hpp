@@ -62,6 +62,9 @@ class Connection {
   /// Stops reading until resumeReading(): for rate limits and while a response is produced.
   void pauseReading() noexcept { readPaused_ = true; }
   bool readingPaused() const noexcept { return readPaused_; }
+  /// The peer finished sending (FIN or reset), even if unread bytes still precede that:
+  /// lets a session whose reading is paused notice a departed client. One poll() call.
+  bool peerHungUp() const noexcept;
 
   /// Queues bytes; they leave with the next flush (at the latest at the end of this turn).
   void write(std::string_view bytes);
@@ -101,6 +104,7 @@ class Connection {
 
  private:
   void armRead();
+  void scheduleRead();
   void armWrite();
   void onReadable(const std::error_code& error);
   void onWritable(const std::error_code& error);

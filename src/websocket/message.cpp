@@ -24,12 +24,14 @@ Task<std::string> Message::buffer() {
 }
 
 Task<std::optional<std::string>> Message::read() {
+  state_->streaming = true;
   while (state_->data.empty() && !state_->complete && !state_->failed) {
     co_await DataAwaiter{*state_, false};
   }
   if (!state_->data.empty()) {
     std::string chunk = std::move(state_->data);
     state_->data.clear();
+    if (state_->flow != nullptr) state_->flow->messageConsumed();
     co_return chunk;
   }
   if (state_->failed) throw MessageError("the client disconnected before the message was complete");

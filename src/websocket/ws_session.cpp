@@ -75,7 +75,7 @@ void WsSession::opened() {
     // Also after a close sent while onOpen ran (Endpoint::close() or an exception from
     // onOpen): the client's close reply must be read, or the connection lingers for the
     // whole close period. The rate limit, if the pending bytes hit it, still holds.
-    if (!rateLimited_ || closeSent_) connection_.resumeReading();
+    resumeReadingIfAllowed();
   }
 }
 
@@ -109,6 +109,7 @@ void WsSession::parse(char* data, std::size_t size) {
               result.error.reason, result.error.closeCode);
     if (message_) {
       message_->failed = true;
+      detachMessage();
       auto message = std::move(message_);
       message->wake();
     }
@@ -124,7 +125,7 @@ void WsSession::parse(char* data, std::size_t size) {
 void WsSession::checkRateLimits() {
   // Closing: only the client's close frame matters now, and the close period bounds how
   // long we read; pausing would just hide that frame until the period runs out.
-  if (closeSent_) return;
+  if (closeSent_ || peerFinished_) return;
   const auto& options = app_->options();
   if ((options.maxFramesPerSecond != 0 && framesThisSecond_ > options.maxFramesPerSecond) ||
       (options.maxBytesPerMinute != 0 && bytesThisMinute_ > options.maxBytesPerMinute)) {
@@ -139,6 +140,7 @@ void WsSession::checkRateLimits() {
 void WsSession::onMessageBegin(Opcode opcode, bool /*compressed*/) {
   message_ = std::make_shared<ws::detail::MessageState>();
   message_->binary = opcode == Opcode::Binary;
+  message_->flow = this;
   messageDispatched_ = false;
   stats_->lastDataReadAt.store(Worker::unixNow(), std::memory_order_relaxed);
   lastData_ = Worker::steadyNow();
@@ -158,6 +160,7 @@ void WsSession::onMessageData(std::span<const char> chunk, bool fin) {
   if (fin) {
     message_->complete = true;
     ClientStats::add(stats_->messagesRead, 1);
+    detachMessage();
   }
   if (closeSent_) {  // after close() no onData (seed 002); the message is dropped
     if (fin) message_.reset();
@@ -173,9 +176,43 @@ void WsSession::onMessageData(std::span<const char> chunk, bool fin) {
   if (fin) {
     auto state = std::move(message_);
     state->wake();
-  } else {
-    message_->wake();
+    return;
   }
+  message_->wake();
+  // A streaming reader that falls behind sets the pace: stop reading from the client
+  // (TCP pushes back) until read() takes what waits.
+  const std::size_t window = app_->options().streamWindow;
+  if (message_ && message_->streaming && window != 0 && message_->data.size() >= window &&
+      !streamPaused_) {
+    streamPaused_ = true;
+    if (readingBlocked()) connection_.pauseReading();
+  }
+}
+
+void WsSession::messageConsumed() noexcept {
+  if (!streamPaused_) return;
+  streamPaused_ = false;
+  resumeReadingIfAllowed();
+}
+
+void WsSession::detachMessage() noexcept {
+  if (message_) message_->flow = nullptr;
+  if (streamPaused_) {
+    streamPaused_ = false;
+    if (!finished_) resumeReadingIfAllowed();
+  }
+}
+
+bool WsSession::readingBlocked() const noexcept {
+  if (opening_) return true;  // opened() resumes
+  // Closing: only the client's close frame matters now, and the close period bounds how
+  // long we read. A client that finished sending can add nothing: read what it left.
+  if (closeSent_ || peerFinished_) return false;
+  return rateLimited_ || streamPaused_;
+}
+
+void WsSession::resumeReadingIfAllowed() {
+  if (!readingBlocked() && !connection_.closed()) connection_.resumeReading();
 }
 
 void WsSession::onPing(std::span<const char> payload) {
@@ -241,7 +278,7 @@ void WsSession::close(std::uint16_t code, std::string_view reason) {
   // Reading may be paused by a rate limit; the close reply must still get through (data
   // frames are dropped from now on, and the close period bounds the rest). While onOpen
   // runs, opened() resumes instead.
-  if (!opening_ && !connection_.closed()) connection_.resumeReading();
+  resumeReadingIfAllowed();
 }
 
 void WsSession::sendMessage(Opcode opcode, std::string_view payload) {
@@ -335,7 +372,16 @@ void WsSession::onTick(std::chrono::steady_clock::time_point now) {
       (options.maxFramesPerSecond == 0 || framesThisSecond_ <= options.maxFramesPerSecond) &&
       (options.maxBytesPerMinute == 0 || bytesThisMinute_ <= options.maxBytesPerMinute)) {
     rateLimited_ = false;
-    if (!opening_ && !closeSent_) connection_.resumeReading();
+    resumeReadingIfAllowed();
+  }
+  // Paused, the socket is not read, so a client that left would be noticed only when the
+  // pause ends (up to a minute). Look for its FIN or reset instead: what it left unread is
+  // bounded by the socket's receive buffer, and may hold its close frame.
+  if ((rateLimited_ || streamPaused_) && !peerFinished_ && connection_.readingPaused() &&
+      connection_.peerHungUp()) {
+    log::debug("client {}: finished sending while reading was paused", id_);
+    peerFinished_ = true;
+    resumeReadingIfAllowed();
   }
   if (closeSent_) {
     // Waiting for the client's close frame: bounded by closePeriod.
@@ -374,6 +420,7 @@ void WsSession::onClosed() {
   finished_ = true;
   if (message_) {
     message_->failed = true;
+    detachMessage();
     auto message = std::move(message_);
     message->wake();
   }

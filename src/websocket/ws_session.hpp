@@ -35,7 +35,7 @@ struct WsParserSink {
   void onClose(std::uint16_t code, std::string_view reason);
 };
 
-class WsSession final : public Session {
+class WsSession final : public Session, public ws::detail::MessageFlow {
  public:
   WsSession(Connection& connection, std::shared_ptr<WebsocketApp> app, ClientId id,
             std::shared_ptr<ClientStats> stats);
@@ -69,6 +69,9 @@ class WsSession final : public Session {
   void onClosed() override;
   void shutdownGracefully() override;
 
+  // MessageFlow: a streaming onData took data.
+  void messageConsumed() noexcept override;
+
   // Parser sink
   void onMessageBegin(protocol::Opcode opcode, bool compressed);
   void onMessageData(std::span<const char> chunk, bool fin);
@@ -85,6 +88,11 @@ class WsSession final : public Session {
   void checkBackpressure();
   void checkRateLimits();
   void releaseFanOutWaiters() noexcept;
+  /// Opening, rate-limited or a streaming reader behind: no reading from the client.
+  bool readingBlocked() const noexcept;
+  void resumeReadingIfAllowed();
+  /// The current message is complete or failed: no more flow control for it.
+  void detachMessage() noexcept;
 
   Connection& connection_;
   std::shared_ptr<WebsocketApp> app_;
@@ -103,6 +111,8 @@ class WsSession final : public Session {
   bool closeReceived_ = false;
   bool finished_ = false;
   bool rateLimited_ = false;
+  bool streamPaused_ = false;  // a streaming reader has streamWindow bytes waiting
+  bool peerFinished_ = false;  // the client sent FIN/RST while reading was paused
   std::uint16_t closeCode_ = protocol::close_code::Abnormal;
   std::string closeReason_;
 

@@ -248,6 +248,104 @@ TEST(LimitsTest, RateLimitedClientStillCompletesTheCloseHandshake) {
   EXPECT_TRUE(handler->waitClosed(*id));
 }
 
+TEST(LimitsTest, FramesThatArrivedDuringARateLimitPauseAreReadWhenItEnds) {
+  // No echo and no heartbeat: nothing else wakes the socket up. The frames sent during the
+  // pause raised their readiness events while nobody waited for them (the reactor is
+  // edge-triggered); the end of the pause must read them anyway.
+  auto handler = std::make_shared<RecordingHandler>(/*echo=*/false);
+  ws::Options options = baseOptions();
+  options.maxFramesPerSecond = 3;
+  options.heartbeatPeriod = 0ms;
+  TestServer server(handler, options);
+  auto client = server.connect();
+  for (int i = 0; i < 8; ++i) {
+    client->sendText("f" + std::to_string(i));
+    std::this_thread::sleep_for(20ms);  // separate reads on the server
+  }
+  EXPECT_TRUE(handler->waitReceived(8, 4s)) << handler->received().size() << " received";
+}
+
+TEST(LimitsTest, ARateLimitedClientThatLeavesIsNoticedAtOnce) {
+  auto handler = std::make_shared<RecordingHandler>(/*echo=*/false);
+  ws::Options options = baseOptions();
+  options.maxBytesPerMinute = 1000;  // paused for up to a minute once spent
+  options.heartbeatPeriod = 0ms;
+  TestServer server(handler, options);
+  auto client = server.connect();
+  const auto id = handler->waitOpened(0);
+  ASSERT_TRUE(id);
+  client->sendBinary(std::string(1500, 'x'));
+  ASSERT_TRUE(handler->waitReceived(1));
+  // Reading is paused now: these wait in the socket, the close frame behind them.
+  client->sendText("stuck behind the limit");
+  client->sendClose(4001, "leaving");
+  client->shutdownWrite();
+  // The FIN is noticed within a tick or two, what the client left is read (the close frame
+  // with it) and the close handshake completes.
+  const auto closed = handler->waitClosed(*id, 3s);
+  ASSERT_TRUE(closed) << "a departed client was not noticed while reading was paused";
+  EXPECT_EQ(closed->code, 4001);
+  EXPECT_EQ(closed->reason, "leaving");
+  const auto reply = client->readClose(2s);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->closeCode(), 4001);
+}
+
+/// Reads each message chunk by chunk, slowly, recording how far the server's reading ran
+/// ahead of what the handler consumed.
+class SlowStreamHandler final : public ws::Handler {
+ public:
+  std::atomic<std::uint64_t> consumed{0};
+  std::atomic<std::uint64_t> maxAhead{0};
+  std::atomic<bool> done{false};
+
+  void onStart(ws::Endpoint& endpoint) override { endpoint_ = &endpoint; }
+  Task<> onData(ClientId client, ws::Message message) override {
+    while (auto chunk = co_await message.read()) {
+      // What waited for this read, plus what was read since (none: we run on the loop).
+      consumed += chunk->size();
+      std::uint64_t ahead = chunk->size();
+      if (const auto info = endpoint_->getInfo(client)) ahead += info->bytesRead - consumed;
+      if (ahead > maxAhead) maxAhead = ahead;
+      co_await delay(5ms);
+    }
+    done = true;
+  }
+
+ private:
+  ws::Endpoint* endpoint_ = nullptr;
+};
+
+TEST(LimitsTest, AStreamingReaderThatFallsBehindPausesReading) {
+  auto handler = std::make_shared<SlowStreamHandler>();
+  ws::Options options = baseOptions();
+  options.maxFrameSize = options.maxMessageSize = 64 * 1024 * 1024;
+  options.streamWindow = 256 * 1024;
+  options.heartbeatPeriod = 0ms;
+  TestServer server(handler, options);
+  RawWsClient client(server.port());
+  ASSERT_TRUE(client.handshake());
+  // 16 MiB in 64 KiB frames, written as fast as TCP takes them (from another thread: the
+  // writes block once the server stops reading).
+  constexpr std::size_t kTotal = 16 * 1024 * 1024;
+  std::thread writer([&] {
+    const std::string frame(64 * 1024, 's');
+    for (std::size_t sent = 0; sent < kTotal; sent += frame.size()) {
+      if (sent == 0) {
+        client.sendBinary(frame, false);
+      } else {
+        client.sendContinuation(frame, sent + frame.size() == kTotal);
+      }
+    }
+  });
+  EXPECT_TRUE(waitUntil([&] { return handler->done.load(); }, 60s));
+  writer.join();
+  EXPECT_EQ(handler->consumed.load(), kTotal);
+  // Read ahead: the window, one receive buffer (256 KiB) parsed after the pause decision,
+  // frame headers. Without the pause it would be most of the 16 MiB.
+  EXPECT_LT(handler->maxAhead.load(), 1024u * 1024u) << "reading did not wait for the reader";
+}
+
 TEST(LimitsTest, ClosePeriodEndsACloseHandshakeTheClientIgnores) {
   auto handler = std::make_shared<RecordingHandler>();
   ws::Options options = baseOptions();
@@ -374,7 +472,9 @@ TEST(LimitsTest, SlowConsumerThatStillReadsGets1008AfterTheBacklog) {
   EXPECT_EQ(frame->closeCode(), 1008);
   EXPECT_EQ(frame->closeReason(), "Slow consumer: send buffer limit exceeded");
   slow.sendClose(1008);
-  const auto closed = handler->waitClosed(*slowId, 10s);
+  EXPECT_TRUE(slow.waitForEof(5s));  // the server ends TCP once the handshake completed
+  slow.closeSocket();
+  const auto closed = handler->waitClosed(*slowId, 5s);
   ASSERT_TRUE(closed);
   EXPECT_EQ(closed->code, 1008);
 }

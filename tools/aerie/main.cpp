@@ -120,6 +120,7 @@ int main(int argc, char** argv) {
   serveCommand->add_option("--high-water-mark", args.ws.highWaterMark)->capture_default_str();
   serveCommand->add_option("--low-water-mark", args.ws.lowWaterMark)->capture_default_str();
   serveCommand->add_option("--max-backpressure", args.ws.maxBackpressure)->capture_default_str();
+  serveCommand->add_option("--stream-window", args.ws.streamWindow)->capture_default_str();
   serveCommand->add_option("--max-connections", args.maxConnections, "Default 1000");
   serveCommand->add_option("--connections-per-ip", args.connectionsPerIp, "Default 30");
   CLI11_PARSE(app, argc, argv);

@@ -22,11 +22,23 @@ class MessageError : public std::runtime_error {
 };
 
 namespace detail {
+/// The connection a message is read from, told when a streaming reader took data: it may
+/// have paused reading from the client while too much waited (Options::streamWindow).
+class MessageFlow {
+ public:
+  virtual void messageConsumed() noexcept = 0;
+
+ protected:
+  ~MessageFlow() = default;
+};
+
 struct MessageState {
   std::string data;  // received, not yet consumed
   bool binary = false;
   bool complete = false;
   bool failed = false;
+  bool streaming = false;          // read() was called: flow control applies
+  MessageFlow* flow = nullptr;     // while the message is incomplete and its source alive
   std::coroutine_handle<> waiter;  // a buffer()/read() waiting for more
 
   void wake() noexcept;
@@ -43,7 +55,9 @@ class Message {
   /// The whole payload, once the last frame arrived.
   Task<std::string> buffer();
 
-  /// The next chunk as it arrives; nothing once the message is complete.
+  /// The next chunk as it arrives; nothing once the message is complete. A streaming reader
+  /// sets the pace: reading from the client pauses while more than Options::streamWindow
+  /// received bytes wait for read().
   Task<std::optional<std::string>> read();
 
  private:

@@ -41,6 +41,10 @@ struct Options {
   std::size_t lowWaterMark = 256 * 1024;
   /// A client with more than this many bytes waiting is a slow consumer: closed with 1008.
   std::size_t maxBackpressure = 16 * 1024 * 1024;
+  /// While a handler streams a message with read(), reading from the client pauses once
+  /// this many received bytes wait for it, and resumes when read() takes them (0 = never:
+  /// only maxMessageSize bounds what waits). buffer() needs the whole message: no pause.
+  std::size_t streamWindow = 1024 * 1024;
 };
 
 }  // namespace aerie::ws
