@@ -1,7 +1,9 @@
 // Everything an application needs: #include <aerie/aerie.hpp>
 #pragma once
 
+#include "aerie/client/connect.hpp"
 #include "aerie/core/delay.hpp"
+#include "aerie/core/run.hpp"
 #include "aerie/core/task.hpp"
 #include "aerie/http/request.hpp"
 #include "aerie/http/response.hpp"

@@ -19,7 +19,7 @@ struct Message::DataAwaiter {
 Task<std::string> Message::buffer() {
   while (!state_->complete && !state_->failed)
     co_await DataAwaiter{*state_, true};
-  if (state_->failed) throw MessageError("the client disconnected before the message was complete");
+  if (state_->failed) throw MessageError("the connection closed before the message was complete");
   co_return std::move(state_->data);
 }
 
@@ -34,7 +34,7 @@ Task<std::optional<std::string>> Message::read() {
     if (state_->flow != nullptr) state_->flow->messageConsumed();
     co_return chunk;
   }
-  if (state_->failed) throw MessageError("the client disconnected before the message was complete");
+  if (state_->failed) throw MessageError("the connection closed before the message was complete");
   co_return std::nullopt;
 }
 

@@ -9,6 +9,7 @@
 
 #include <memory>
 
+#include "aerie/client/connect.hpp"
 #include "aerie/server/responder.hpp"
 #include "aerie/websocket/client_info.hpp"
 #include "aerie/websocket/endpoint.hpp"
@@ -27,6 +28,22 @@ class websocket {  // NOLINT(readability-identifier-naming): the seeds' spelling
   using Options = ws::Options;
   using ClientInfo = ws::ClientInfo;
   using SendAwaitable = ws::SendAwaitable;
+
+  // The client (amphp/websocket): websocket::connect("ws://...") gives a Connection.
+  using Connection = client::Connection;
+  using Handshake = client::Handshake;
+  using ConnectOptions = client::ConnectOptions;
+  using ClientOptions = client::Options;  // `Options` are the server's
+  using MessageWriter = client::MessageWriter;
+
+  /// See client::connect(): resolves, connects, performs the opening handshake.
+  static Task<Connection> connect(Handshake handshake, ConnectOptions connectOptions = {},
+                                  ClientOptions options = {}) {
+    return client::connect(std::move(handshake), std::move(connectOptions), options);
+  }
+  static Task<Connection> connect(Handshake handshake, ClientOptions options) {
+    return client::connect(std::move(handshake), ConnectOptions{}, options);
+  }
 
   /// The application `handler` behind a route or Host::use(); one instance serves every
   /// worker thread (see Handler).
