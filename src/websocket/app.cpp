@@ -268,6 +268,33 @@ ws::SendAwaitable WebsocketApp::sendTo(ClientId client, Opcode opcode, std::stri
   return ws::SendAwaitable(std::move(wait));
 }
 
+ws::SendAwaitable WebsocketApp::sendFragment(ClientId client, std::uint64_t stream, bool binary,
+                                             bool first, bool fin, std::string chunk) {
+  if (WsSession* session = localSession(client)) {
+    Connection& connection = session->connection();
+    connection.retain();
+    session->sendFragment(stream, binary, first, fin, chunk);
+    connection.release();
+    return {this, client};
+  }
+  auto wait = std::make_shared<ws::detail::FanOutWait>();
+  onOwner(client, [this, client, stream, binary, first, fin, chunk = std::move(chunk),
+                   share = ws::detail::DeliveryShare(wait)] {
+    if (WsSession* session = localSession(client)) {
+      Connection& connection = session->connection();
+      connection.retain();
+      session->sendFragment(stream, binary, first, fin, chunk);
+      if (!connection.closed() && session->saturated()) {
+        share.wait->acquire();
+        session->addFanOutWaiter(share.wait);
+      }
+      connection.release();
+    }
+  });
+  wait->release();
+  return ws::SendAwaitable(std::move(wait));
+}
+
 ws::SendAwaitable WebsocketApp::broadcast(std::string data, std::span<const ClientId> exceptIds) {
   if (!protocol::isValidUtf8(data))
     throw std::invalid_argument("broadcast(): text is not valid UTF-8");

@@ -64,6 +64,8 @@ class WebsocketApp final : public ws::Endpoint,
 
  protected:
   bool isSaturated(ClientId client) const noexcept override;
+  ws::SendAwaitable sendFragment(ClientId client, std::uint64_t stream, bool binary, bool first,
+                                 bool fin, std::string chunk) override;
   bool waitUntilDrained(ClientId client, std::coroutine_handle<> awaiting) noexcept override;
 
  private:

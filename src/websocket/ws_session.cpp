@@ -1,5 +1,7 @@
 #include "websocket/ws_session.hpp"
 
+#include <algorithm>
+
 #include "aerie/protocol/close_code.hpp"
 #include "aerie/protocol/frame_writer.hpp"
 #include "core/log.hpp"
@@ -283,6 +285,15 @@ void WsSession::close(std::uint16_t code, std::string_view reason) {
 
 void WsSession::sendMessage(Opcode opcode, std::string_view payload) {
   if (closeSent_ || finished_ || connection_.closed()) return;
+  if (activeStream_ != 0) {  // a streamed message is unfinished: this one follows it
+    Deferred deferred;
+    deferred.frameCount = static_cast<std::uint32_t>(
+        protocol::appendMessage(deferred.frames, opcode, {payload.data(), payload.size()},
+                                app_->options().autoFrameSize, nullptr, nullptr));
+    deferredBytes_ += deferred.frames.size();
+    deferred_.push_back(std::move(deferred));
+    return;
+  }
   std::string& out = connection_.outputBuffer();
   const std::size_t before = out.size();
   const std::size_t frames =
@@ -297,11 +308,60 @@ void WsSession::sendMessage(Opcode opcode, std::string_view payload) {
 
 void WsSession::sendPrepared(std::string_view frames, std::uint32_t frameCount) {
   if (closeSent_ || finished_ || connection_.closed()) return;
+  if (activeStream_ != 0) {
+    deferredBytes_ += frames.size();
+    deferred_.push_back({0, std::string(frames), frameCount, true});
+    return;
+  }
+  writeFrames(frames, frameCount, true);
+}
+
+void WsSession::writeFrames(std::string_view frames, std::uint32_t frameCount, bool message) {
   connection_.outputBuffer().append(frames);
   connection_.commitWrite();
-  countSent(frames.size(), frameCount, true);
+  countSent(frames.size(), frameCount, message);
   if (backlogBefore(connection_, frames.size()) > app_->options().maxBackpressure) {
     checkBackpressure();
+  }
+}
+
+void WsSession::sendFragment(std::uint64_t stream, bool binary, bool first, bool fin,
+                             std::string_view chunk) {
+  if (closeSent_ || finished_ || connection_.closed()) return;
+  std::string frame;
+  const Opcode opcode = !first ? Opcode::Continuation : binary ? Opcode::Binary : Opcode::Text;
+  protocol::appendFrame(frame, opcode, {chunk.data(), chunk.size()}, fin, false, nullptr);
+  if (activeStream_ == 0 && first) {
+    if (!fin) activeStream_ = stream;
+    writeFrames(frame, 1, fin);
+    return;
+  }
+  if (activeStream_ == stream) {
+    writeFrames(frame, 1, fin);
+    if (fin) {
+      activeStream_ = 0;
+      drainDeferred();
+    }
+    return;
+  }
+  deferredBytes_ += frame.size();
+  deferred_.push_back({stream, std::move(frame), 1, fin});
+}
+
+void WsSession::drainDeferred() {
+  while (!deferred_.empty() && !closeSent_ && !connection_.closed()) {
+    auto next = deferred_.begin();
+    if (activeStream_ != 0) {
+      // Only the unfinished stream's own fragments may go now; the rest keeps its order.
+      next = std::find_if(deferred_.begin(), deferred_.end(),
+                          [this](const Deferred& d) { return d.stream == activeStream_; });
+      if (next == deferred_.end()) return;
+    }
+    Deferred item = std::move(*next);
+    deferred_.erase(next);
+    deferredBytes_ -= item.frames.size();
+    if (item.stream != 0) activeStream_ = item.fin ? 0 : item.stream;
+    writeFrames(item.frames, item.frameCount, item.fin);
   }
 }
 
@@ -331,7 +391,7 @@ void WsSession::checkBackpressure() {
 }
 
 bool WsSession::saturated() const noexcept {
-  return !finished_ && connection_.buffered() > app_->options().highWaterMark;
+  return !finished_ && connection_.buffered() + deferredBytes_ > app_->options().highWaterMark;
 }
 
 void WsSession::releaseFanOutWaiters() noexcept {

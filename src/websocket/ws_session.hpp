@@ -6,6 +6,7 @@
 #include <chrono>
 #include <coroutine>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <span>
 #include <string>
@@ -53,6 +54,9 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
   void sendMessage(protocol::Opcode opcode, std::string_view payload);
   /// Frames serialised once for many recipients.
   void sendPrepared(std::string_view frames, std::uint32_t frameCount);
+  /// One fragment of a streamed message (Endpoint::stream()).
+  void sendFragment(std::uint64_t stream, bool binary, bool first, bool fin,
+                    std::string_view chunk);
   void close(std::uint16_t code, std::string_view reason);
   bool saturated() const noexcept;
   void addDrainWaiter(std::coroutine_handle<> waiter) { drainWaiters_.push_back(waiter); }
@@ -85,6 +89,10 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
   void sendClose(std::uint16_t code, std::string_view reason);
   void finishClose();
   void countSent(std::size_t bytes, std::uint32_t frames, bool data);
+  /// Queues frames for the client now (the stream rules allow it).
+  void writeFrames(std::string_view frames, std::uint32_t frameCount, bool message);
+  /// A stream ended: sends what waited for it, in order, up to the next unfinished stream.
+  void drainDeferred();
   void checkBackpressure();
   void checkRateLimits();
   void releaseFanOutWaiters() noexcept;
@@ -105,6 +113,18 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
   std::string pending_;
   std::vector<std::coroutine_handle<>> drainWaiters_;
   std::vector<std::shared_ptr<ws::detail::FanOutWait>> fanOutWaiters_;
+
+  // Streamed messages: while one is unfinished, everything else for this client waits
+  // here (frames of two messages must not interleave).
+  struct Deferred {
+    std::uint64_t stream = 0;  // 0: a whole message
+    std::string frames;
+    std::uint32_t frameCount = 0;
+    bool fin = true;
+  };
+  std::uint64_t activeStream_ = 0;
+  std::deque<Deferred> deferred_;
+  std::size_t deferredBytes_ = 0;
 
   bool opening_ = true;
   bool closeSent_ = false;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "aerie/protocol/utf8.hpp"
@@ -39,6 +40,18 @@ class CommandHandler final : public RecordingHandler {
       co_await endpoint().broadcast(std::string(payload.substr(10)), except);
     } else if (payload.starts_with("echo:")) {
       co_await endpoint().send(std::string(payload.substr(5)), client);
+    } else if (payload == "stream") {
+      // A streamed message with a whole message and a broadcast sent while it is open, and
+      // a second stream started before the first ended: both must wait for their turn.
+      auto first = endpoint().stream(client);
+      co_await first.write("one ");
+      (void)endpoint().send("after the streams", client);
+      auto second = endpoint().streamBinary(client);
+      co_await second.write("B1");
+      co_await first.write("two ");
+      co_await second.end("B2");
+      co_await delay(20ms);
+      co_await first.end("three");
     }
   }
 };
@@ -296,6 +309,38 @@ TEST_P(EndpointTest, EndpointCallsFromForeignThreadsWork) {
     for (int n = 0; n < 10; ++n)
       expectMessage(i, "m" + std::to_string(n));
   }
+}
+
+TEST_P(EndpointTest, StreamedMessagesGoOutAsFragmentsAndOthersWaitTheirTurn) {
+  connect(1);
+  clients_[0]->sendText("stream");
+  std::vector<RawFrame> frames;
+  for (int i = 0; i < 6; ++i) {
+    auto frame = clients_[0]->readFrame(5s);
+    ASSERT_TRUE(frame) << "frame " << i;
+    frames.push_back(*frame);
+  }
+  // The whole message queued first goes after the first stream; the second stream, begun
+  // while the first was open, follows the message that was queued before it.
+  std::vector<std::tuple<std::uint8_t, bool, std::string>> got;
+  for (const auto& f : frames)
+    got.emplace_back(f.opcode, f.fin, f.payload);
+  const std::vector<std::tuple<std::uint8_t, bool, std::string>> inQueueOrder = {
+      {kText, false, "one "}, {0x0, false, "two "},
+      {0x0, true, "three"},   {kText, true, "after the streams"},
+      {kBinary, false, "B1"}, {0x0, true, "B2"}};
+  EXPECT_EQ(got, inQueueOrder);
+}
+
+TEST_P(EndpointTest, StreamRefusesInvalidText) {
+  connect(1);
+  auto writer = handler_->endpoint().stream(ids_[0]);
+  EXPECT_NO_THROW((void)writer.write("caf\xC3"));  // a chunk may end inside a character
+  EXPECT_THROW((void)writer.write("\xFF"), std::invalid_argument);
+  EXPECT_NO_THROW((void)writer.end("\xA9"));
+  const auto message = clients_[0]->readMessage(5s);
+  ASSERT_TRUE(message);
+  EXPECT_EQ(message->payload, "caf\xC3\xA9");
 }
 
 INSTANTIATE_TEST_SUITE_P(Workers, EndpointTest, ::testing::Values(1u, 2u),

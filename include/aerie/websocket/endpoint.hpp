@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "aerie/protocol/close_code.hpp"
+#include "aerie/protocol/utf8.hpp"
 #include "aerie/websocket/client_id.hpp"
 #include "aerie/websocket/client_info.hpp"
 
@@ -49,6 +50,36 @@ class SendAwaitable {
   std::shared_ptr<detail::FanOutWait> fanOut_;
 };
 
+/// Streams one message to a client fragment by fragment (amphp/websocket v1's stream()):
+/// each write() is one frame, end() the final one, so a payload produced piece by piece
+/// goes out in bounded memory. Until end(), other messages for that client (send,
+/// broadcast, another stream) wait and follow in order: frames of two messages never
+/// interleave. Text must be valid UTF-8 across the chunks (a chunk may end inside a
+/// character); invalid text throws std::invalid_argument and nothing of that chunk is sent.
+class MessageWriter {
+ public:
+  MessageWriter(Endpoint& endpoint, ClientId client, bool binary) noexcept;
+  MessageWriter(MessageWriter&& other) noexcept;
+  MessageWriter& operator=(MessageWriter&&) = delete;
+  /// After write() without end(): the message is finished with an empty final frame, so
+  /// the client's other messages are not held back forever.
+  ~MessageWriter();
+
+  SendAwaitable write(std::string chunk);
+  SendAwaitable end(std::string lastChunk = {});
+
+ private:
+  SendAwaitable fragment(std::string chunk, bool fin);
+
+  Endpoint* endpoint_;
+  ClientId client_;
+  std::uint64_t stream_;  // unique per writer: tells its fragments from other messages
+  bool binary_;
+  bool started_ = false;
+  bool ended_ = false;
+  protocol::Utf8Validator utf8_;  // text: validation carried across chunks
+};
+
 class Endpoint {
  public:
   virtual ~Endpoint() = default;
@@ -64,6 +95,12 @@ class Endpoint {
   virtual SendAwaitable multicast(std::string data, std::span<const ClientId> clientIds) = 0;
   virtual SendAwaitable multicastBinary(std::string data, std::span<const ClientId> clientIds) = 0;
 
+  /// A message to `client` produced chunk by chunk (see MessageWriter).
+  MessageWriter stream(ClientId client) noexcept { return MessageWriter(*this, client, false); }
+  MessageWriter streamBinary(ClientId client) noexcept {
+    return MessageWriter(*this, client, true);
+  }
+
   /// Starts the close handshake with `client`; onClose follows once it is gone.
   virtual void close(ClientId client, std::uint16_t code = protocol::close_code::Normal,
                      std::string_view reason = {}) = 0;
@@ -75,6 +112,10 @@ class Endpoint {
 
  protected:
   friend class SendAwaitable;
+  friend class MessageWriter;
+  /// One fragment of stream `stream` (first: opcode Text/Binary; fin: the last one).
+  virtual SendAwaitable sendFragment(ClientId client, std::uint64_t stream, bool binary, bool first,
+                                     bool fin, std::string chunk) = 0;
   // Used by SendAwaitable on the calling thread.
   virtual bool isSaturated(ClientId client) const noexcept = 0;
   virtual bool waitUntilDrained(ClientId client, std::coroutine_handle<> awaiting) noexcept = 0;

@@ -28,13 +28,14 @@ class websocket {  // NOLINT(readability-identifier-naming): the seeds' spelling
   using Options = ws::Options;
   using ClientInfo = ws::ClientInfo;
   using SendAwaitable = ws::SendAwaitable;
+  using MessageWriter = ws::MessageWriter;
 
   // The client (amphp/websocket): websocket::connect("ws://...") gives a Connection.
   using Connection = client::Connection;
   using Handshake = client::Handshake;
   using ConnectOptions = client::ConnectOptions;
   using ClientOptions = client::Options;  // `Options` are the server's
-  using MessageWriter = client::MessageWriter;
+  using ClientMessageWriter = client::MessageWriter;
 
   /// See client::connect(): resolves, connects, performs the opening handshake.
   static Task<Connection> connect(Handshake handshake, ConnectOptions connectOptions = {},
