@@ -6,7 +6,9 @@
 //
 // Every connection keeps --inflight text messages of --size bytes outstanding and sends
 // the next one when an echo arrives (checked: length and bytes). Final line, like wsload's:
-//   msgs_per_s=<f> conns=<n> errors=<n>
+//   msgs_per_s=<f> client_cpu_pct=<n> client_us_per_msg=<f> conns=<n> errors=<n>
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -29,6 +31,13 @@ struct Settings {
   int warmup = 2;
   int seconds = 10;
 };
+
+double cpuSeconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
 
 struct Counters {
   std::uint64_t echoes = 0;
@@ -71,12 +80,15 @@ Task<> runAll(const Settings& settings, Counters& counters) {
   co_await delay(std::chrono::seconds(settings.warmup));
   counters.measuring = true;
   const auto started = Clock::now();
+  const double cpuStarted = cpuSeconds();
   co_await delay(std::chrono::seconds(settings.seconds));
   const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
+  const double cpu = cpuSeconds() - cpuStarted;
   counters.measuring = false;
-  std::printf("msgs_per_s=%.0f conns=%d errors=%llu\n",
-              static_cast<double>(counters.echoes) / elapsed, settings.conns,
-              static_cast<unsigned long long>(counters.errors));
+  const double echoes = static_cast<double>(counters.echoes);
+  std::printf("msgs_per_s=%.0f client_cpu_pct=%.0f client_us_per_msg=%.2f conns=%d errors=%llu\n",
+              echoes / elapsed, 100.0 * cpu / elapsed, echoes > 0 ? 1e6 * cpu / echoes : 0.0,
+              settings.conns, static_cast<unsigned long long>(counters.errors));
   std::fflush(stdout);
   counters.done = true;
   while (finished < settings.conns)
