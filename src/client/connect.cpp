@@ -26,27 +26,6 @@ std::string describe(const tcp::endpoint& endpoint) {
   return text + ":" + std::to_string(endpoint.port());
 }
 
-/// The resolved addresses in the order the options ask for (stable within a family).
-std::vector<tcp::endpoint> ordered(const tcp::resolver::results_type& results,
-                                   AddressFamily family) {
-  std::vector<tcp::endpoint> endpoints;
-  for (const auto& entry : results) {
-    const tcp::endpoint endpoint = entry.endpoint();
-    if (family == AddressFamily::Ipv4Only && !endpoint.address().is_v4()) continue;
-    if (family == AddressFamily::Ipv6Only && !endpoint.address().is_v6()) continue;
-    if (std::find(endpoints.begin(), endpoints.end(), endpoint) == endpoints.end()) {
-      endpoints.push_back(endpoint);
-    }
-  }
-  if (family == AddressFamily::PreferIpv4 || family == AddressFamily::PreferIpv6) {
-    const bool v4First = family == AddressFamily::PreferIpv4;
-    std::stable_partition(endpoints.begin(), endpoints.end(), [v4First](const tcp::endpoint& e) {
-      return e.address().is_v4() == v4First;
-    });
-  }
-  return endpoints;
-}
-
 /// Tries every address in turn until one connects.
 Task<tcp::socket> connectAny(net::Loop& loop, const std::string& host, std::uint16_t port,
                              const ConnectOptions& options, detail::Deadline& deadline) {
@@ -58,7 +37,11 @@ Task<tcp::socket> connectAny(net::Loop& loop, const std::string& host, std::uint
   deadline.guard(static_cast<tcp::resolver*>(nullptr));
   if (deadline.expired()) throw TimeoutError("resolving " + host + ": timed out");
   if (resolveError) throw DnsError("cannot resolve '" + host + "': " + resolveError.message());
-  const std::vector<tcp::endpoint> endpoints = ordered(resolve.results, options.addressFamily);
+  std::vector<tcp::endpoint> resolved;
+  for (const auto& entry : resolve.results)
+    resolved.push_back(entry.endpoint());
+  const std::vector<tcp::endpoint> endpoints =
+      detail::orderEndpoints(std::move(resolved), options.addressFamily);
   if (endpoints.empty()) {
     throw DnsError("'" + host + "' has no address of the requested family");
   }
@@ -73,6 +56,11 @@ Task<tcp::socket> connectAny(net::Loop& loop, const std::string& host, std::uint
       if (error)
         throw InvalidArgument("bindAddress '" + options.bindAddress + "' is not an IP address");
       socket.bind(tcp::endpoint(local, 0), error);
+      if (error) {
+        failures += (failures.empty() ? "" : "; ") + std::string("binding to ") +
+                    options.bindAddress + ": " + error.message();
+        continue;
+      }
     }
     if (!error) {
       deadline.guard(&socket);

@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -26,6 +27,25 @@ Deadline::~Deadline() {
   state_->socket = nullptr;
   state_->resolver = nullptr;
   state_->timer.cancel();
+}
+
+std::vector<asio::ip::tcp::endpoint> orderEndpoints(std::vector<asio::ip::tcp::endpoint> resolved,
+                                                    AddressFamily family) {
+  std::vector<asio::ip::tcp::endpoint> endpoints;
+  for (const auto& endpoint : resolved) {
+    if (family == AddressFamily::Ipv4Only && !endpoint.address().is_v4()) continue;
+    if (family == AddressFamily::Ipv6Only && !endpoint.address().is_v6()) continue;
+    if (std::find(endpoints.begin(), endpoints.end(), endpoint) == endpoints.end()) {
+      endpoints.push_back(endpoint);
+    }
+  }
+  if (family == AddressFamily::PreferIpv4 || family == AddressFamily::PreferIpv6) {
+    const bool v4First = family == AddressFamily::PreferIpv4;
+    std::stable_partition(
+        endpoints.begin(), endpoints.end(),
+        [v4First](const asio::ip::tcp::endpoint& e) { return e.address().is_v4() == v4First; });
+  }
+  return endpoints;
 }
 
 namespace {

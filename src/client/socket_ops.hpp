@@ -10,7 +10,9 @@
 #include <memory>
 #include <string>
 #include <system_error>
+#include <vector>
 
+#include "aerie/client/connect_options.hpp"
 #include "aerie/core/task.hpp"
 #include "net/loop.hpp"
 
@@ -92,6 +94,11 @@ struct WaitAwaiter {
   }
   std::error_code await_resume() const noexcept { return error; }
 };
+
+/// The resolved addresses to try, in order: duplicates removed, filtered and ordered by
+/// `family` (stable within a family, so the resolver's RFC 6724 order is kept).
+std::vector<asio::ip::tcp::endpoint> orderEndpoints(std::vector<asio::ip::tcp::endpoint> resolved,
+                                                    AddressFamily family);
 
 /// Writes all of `data` to the non-blocking `socket`. Throws TimeoutError when `deadline`
 /// cancelled the wait, ConnectError for other failures; `what` names the step.
