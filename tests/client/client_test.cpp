@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -255,10 +256,20 @@ TEST(ClientTest, HandshakeSendsHeadersOriginAndSubprotocols) {
   EXPECT_EQ(handler->lastToken, "secret");
 }
 
-/// "big N": sends one N-byte binary message back.
+/// "big N": sends one N-byte binary message back; "stream N": one message of N MiB,
+/// produced and sent 1 MiB at a time.
 class BigSender final : public RecordingHandler {
  protected:
   Task<> handleMessage(ClientId client, const Received& message) override {
+    if (message.payload.rfind("stream ", 0) == 0) {
+      const int mebibytes = std::stoi(message.payload.substr(7));
+      const std::string chunk(1 << 20, 's');
+      auto writer = endpoint().streamBinary(client);
+      for (int i = 0; i < mebibytes; ++i)
+        co_await writer.write(chunk);
+      co_await writer.end();
+      co_return;
+    }
     if (message.payload.rfind("big ", 0) == 0) {
       const std::size_t size = std::stoul(message.payload.substr(4));
       co_await endpoint().sendBinary(std::string(size, 'b'), client);
@@ -298,6 +309,43 @@ TEST(ClientTest, StreamingReceiveGetsChunksAndStreamingSendFragments) {
   EXPECT_EQ(total, 8388608u);
   EXPECT_GT(chunks, 1u);
   EXPECT_EQ(streamedEcho, "one two three");
+}
+
+std::size_t peakRssKib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoul(line.substr(6));
+  }
+  return 0;
+}
+
+TEST(ClientTest, AHugeMessageStreamsThroughInBoundedMemory) {
+  auto handler = std::make_shared<BigSender>();
+  TestServer server(handler, serverOptions());
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  constexpr int kMebibytes = 64;  // sanitizers are slow, and RSS means nothing under them
+#else
+  constexpr int kMebibytes = 256;
+#endif
+  std::uint64_t total = 0;
+  const std::size_t before = peakRssKib();
+  aerie::run([&]() -> Task<> {
+    client::Options options;
+    options.maxMessageSize = 0;  // no limit: the message is never held whole
+    auto connection = co_await websocket::connect(urlOf(server), options);
+    co_await connection.send("stream " + std::to_string(kMebibytes));
+    auto message = co_await connection.receive();
+    if (!message) co_return;
+    while (auto chunk = co_await message->read())
+      total += chunk->size();
+    co_await connection.close();
+  });
+  EXPECT_EQ(total, std::uint64_t{kMebibytes} << 20);
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+  // Server and client together: a few MiB of buffers, not the 256 MiB message.
+  EXPECT_LT(peakRssKib() - before, 64u * 1024) << "the message was buffered somewhere";
+#endif
 }
 
 TEST(ClientTest, ASlowReceiverPausesReadingInsteadOfBuffering) {
