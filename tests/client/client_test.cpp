@@ -329,7 +329,7 @@ TEST(ClientTest, AHugeMessageStreamsThroughInBoundedMemory) {
   constexpr int kMebibytes = 256;
 #endif
   std::uint64_t total = 0;
-  const std::size_t before = peakRssKib();
+  [[maybe_unused]] const std::size_t before = peakRssKib();
   aerie::run([&]() -> Task<> {
     client::Options options;
     options.maxMessageSize = 0;  // no limit: the message is never held whole
