@@ -1,0 +1,138 @@
+#include "aerie/protocol/deflate_codec.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <array>
+
+#include "aerie/protocol/close_code.hpp"
+
+namespace aerie::protocol {
+namespace {
+constexpr char kTail[4] = {0x00, 0x00, static_cast<char>(0xFF), static_cast<char>(0xFF)};
+// zlib's raw deflate rejects an 8-bit window; inflating with 9 reads 8-bit streams too.
+int zlibBits(int bits) {
+  return std::clamp(bits, 9, 15);
+}
+}  // namespace
+
+// ---- inflate ----------------------------------------------------------------------------
+
+struct MessageInflater::Stream {
+  z_stream z{};
+  ~Stream() { inflateEnd(&z); }
+};
+
+MessageInflater::MessageInflater(int windowBits, bool noContextTakeover) noexcept
+    : windowBits_(windowBits), noContextTakeover_(noContextTakeover) {}
+
+MessageInflater::~MessageInflater() = default;
+
+void MessageInflater::release() noexcept {
+  stream_.reset();
+}
+
+ProtocolError MessageInflater::run(const char* data, std::size_t size, TransformOutput& out) {
+  z_stream& z = stream_->z;
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
+  z.avail_in = static_cast<uInt>(size);
+  std::array<char, 16 * 1024> buffer;
+  while (true) {
+    z.next_out = reinterpret_cast<Bytef*>(buffer.data());
+    z.avail_out = static_cast<uInt>(buffer.size());
+    const int status = inflate(&z, Z_SYNC_FLUSH);
+    const std::size_t produced = buffer.size() - z.avail_out;
+    if (produced != 0) {
+      if (const ProtocolError error = out.write({buffer.data(), produced})) return error;
+    }
+    if (status == Z_STREAM_END) {
+      // A final block: whatever follows starts a new stream.
+      inflateReset(&z);
+      if (z.avail_in == 0) return {};
+      continue;
+    }
+    if (status == Z_BUF_ERROR) return {};  // no progress possible: all input used
+    if (status != Z_OK) return {close_code::InvalidPayload, "invalid compressed data"};
+    if (z.avail_in == 0 && z.avail_out != 0) return {};
+  }
+}
+
+ProtocolError MessageInflater::transform(std::span<const char> in, bool fin, TransformOutput& out) {
+  if (!stream_) {
+    stream_ = std::make_unique<Stream>();
+    if (inflateInit2(&stream_->z, -zlibBits(windowBits_)) != Z_OK) {
+      stream_.reset();
+      return {close_code::InternalError, "cannot allocate the inflater"};
+    }
+  }
+  if (!in.empty()) {
+    if (const ProtocolError error = run(in.data(), in.size(), out)) return error;
+  }
+  if (fin) {
+    if (const ProtocolError error = run(kTail, sizeof kTail, out)) return error;
+    if (noContextTakeover_) inflateReset(&stream_->z);
+  }
+  return {};
+}
+
+// ---- deflate ----------------------------------------------------------------------------
+
+struct MessageDeflater::Stream {
+  z_stream z{};
+  ~Stream() { deflateEnd(&z); }
+};
+
+MessageDeflater::MessageDeflater(int windowBits, bool noContextTakeover, int memLevel, int level,
+                                 std::size_t threshold) noexcept
+    : windowBits_(windowBits),
+      noContextTakeover_(noContextTakeover),
+      memLevel_(memLevel),
+      level_(level),
+      threshold_(threshold) {}
+
+MessageDeflater::~MessageDeflater() = default;
+
+void MessageDeflater::release() noexcept {
+  stream_.reset();
+}
+
+bool MessageDeflater::compress(std::span<const char> message, std::string& out) {
+  if (windowBits_ < 9 || message.size() < threshold_) return false;
+  if (!stream_) {
+    stream_ = std::make_unique<Stream>();
+    if (deflateInit2(&stream_->z, level_, Z_DEFLATED, -zlibBits(windowBits_), memLevel_,
+                     Z_DEFAULT_STRATEGY) != Z_OK) {
+      stream_.reset();
+      return false;
+    }
+  }
+  z_stream& z = stream_->z;
+  const std::size_t start = out.size();
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(message.data()));
+  z.avail_in = static_cast<uInt>(message.size());
+  // Sync flush until all input is in and the output buffer was not filled up.
+  do {
+    const std::size_t chunk = std::max<std::size_t>(deflateBound(&z, z.avail_in) + 16, 4096);
+    const std::size_t before = out.size();
+    out.resize(before + chunk);
+    z.next_out = reinterpret_cast<Bytef*>(out.data() + before);
+    z.avail_out = static_cast<uInt>(chunk);
+    deflate(&z, Z_SYNC_FLUSH);
+    out.resize(before + chunk - z.avail_out);
+    if (z.avail_out != 0 && z.avail_in == 0) break;
+  } while (true);
+  // Drop the sync flush's empty stored block (RFC 7692 7.2.1).
+  if (out.size() - start >= 4 && out.compare(out.size() - 4, 4, kTail, 4) == 0) {
+    out.resize(out.size() - 4);
+  }
+  const bool smaller = out.size() - start < message.size();
+  if (noContextTakeover_) {
+    deflateReset(&z);
+    return smaller;  // nothing remembered: sending it plain instead is harmless
+  }
+  // With context takeover the peer must see every byte we fed the compressor, or later
+  // back-references would point at history it does not have: keep the compressed form.
+  return true;
+}
+
+}  // namespace aerie::protocol
