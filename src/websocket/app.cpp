@@ -5,6 +5,8 @@
 #include "aerie/core/delay.hpp"
 #include "aerie/protocol/frame_writer.hpp"
 #include "aerie/protocol/handshake.hpp"
+#include "aerie/protocol/header_values.hpp"
+#include "aerie/protocol/permessage_deflate.hpp"
 #include "aerie/protocol/utf8.hpp"
 #include "aerie/server/server.hpp"
 #include "core/log.hpp"
@@ -30,15 +32,17 @@ unsigned workerOf(ClientId client) noexcept {
 /// Accepts a handshake: after the 101 head is written, the connection becomes a WsSession.
 class WebsocketUpgrade final : public ConnectionUpgrade {
  public:
-  WebsocketUpgrade(std::shared_ptr<WebsocketApp> app, std::any data)
-      : app_(std::move(app)), data_(std::move(data)) {}
+  WebsocketUpgrade(std::shared_ptr<WebsocketApp> app, std::any data,
+                   std::optional<protocol::DeflateParameters> deflate)
+      : app_(std::move(app)), data_(std::move(data)), deflate_(deflate) {}
   void takeOver(Connection& connection, std::string pendingBytes) override {
-    app_->open(connection, std::move(data_), std::move(pendingBytes));
+    app_->open(connection, std::move(data_), std::move(pendingBytes), deflate_);
   }
 
  private:
   std::shared_ptr<WebsocketApp> app_;
   std::any data_;
+  std::optional<protocol::DeflateParameters> deflate_;
 };
 
 }  // namespace
@@ -108,11 +112,29 @@ Task<> WebsocketApp::respond(http::Request& request, http::Response& response) {
   response.setHeader("Upgrade", "websocket");
   response.setHeader("Connection", "Upgrade");
   response.setHeader("Sec-WebSocket-Accept", accept);
+  std::optional<protocol::DeflateParameters> deflate;
+  if (options_.perMessageDeflate) {
+    const std::string offered = protocol::combinedHeaderValue(fields, "Sec-WebSocket-Extensions");
+    if (!offered.empty()) {
+      if (const auto offers = protocol::parseExtensions(offered)) {
+        protocol::DeflateConfig config;
+        config.serverNoContextTakeover = options_.deflateNoContextTakeover;
+        config.clientNoContextTakeover = options_.deflateNoContextTakeover;
+        config.serverMaxWindowBits = options_.deflateWindowBits;
+        if (auto agreement = protocol::negotiateDeflate(*offers, config)) {
+          response.setHeader("Sec-WebSocket-Extensions", agreement->response);
+          deflate = agreement->parameters;
+        }
+      }
+    }
+  }
   response.body().clear();
-  response.setUpgrade(std::make_shared<WebsocketUpgrade>(shared_from_this(), std::move(data)));
+  response.setUpgrade(
+      std::make_shared<WebsocketUpgrade>(shared_from_this(), std::move(data), deflate));
 }
 
-void WebsocketApp::open(Connection& connection, std::any handshakeData, std::string pendingBytes) {
+void WebsocketApp::open(Connection& connection, std::any handshakeData, std::string pendingBytes,
+                        std::optional<protocol::DeflateParameters> deflate) {
   const unsigned worker = connection.worker().index();
   const ClientId id =
       (nextSequence_.fetch_add(1, std::memory_order_relaxed) << kWorkerBits) | worker;
@@ -122,7 +144,8 @@ void WebsocketApp::open(Connection& connection, std::any handshakeData, std::str
     std::lock_guard lock(registryMutex_);
     registry_.emplace(id, stats);
   }
-  auto session = std::make_unique<WsSession>(connection, shared_from_this(), id, std::move(stats));
+  auto session =
+      std::make_unique<WsSession>(connection, shared_from_this(), id, std::move(stats), deflate);
   WsSession& ref = *session;
   ref.setPending(std::move(pendingBytes));
   local_[worker].sessions.emplace(id, &ref);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "aerie/protocol/opcode.hpp"
+#include "aerie/protocol/permessage_deflate.hpp"
 #include "aerie/server/responder.hpp"
 #include "aerie/websocket/endpoint.hpp"
 #include "aerie/websocket/handler.hpp"
@@ -55,7 +56,8 @@ class WebsocketApp final : public ws::Endpoint,
   ws::Handler& handler() noexcept { return *handler_; }
   bool stopping() const noexcept { return stopping_.load(std::memory_order_acquire); }
   /// Creates the session for an accepted handshake on `connection`.
-  void open(Connection& connection, std::any handshakeData, std::string pendingBytes);
+  void open(Connection& connection, std::any handshakeData, std::string pendingBytes,
+            std::optional<protocol::DeflateParameters> deflate);
   void dispatchData(ClientId client, ws::Message message);
   /// The session is gone: unregister and run onClose (code/reason as the client saw them).
   /// `opening`: onOpen has not finished yet (onClose then waits for it).

@@ -22,15 +22,24 @@ std::size_t backlogBefore(const Connection& connection, std::size_t justQueued) 
   return connection.buffered() - justQueued;
 }
 
-protocol::ParserOptions parserOptions(const ws::Options& options) {
+protocol::ParserOptions parserOptions(const ws::Options& options, bool deflate) {
   protocol::ParserOptions parser;
   parser.role = protocol::Role::Server;
   parser.maxFrameSize = options.maxFrameSize;
   parser.maxMessageSize = options.maxMessageSize;
   parser.validateUtf8 = options.validateUtf8;
   parser.textOnly = options.textOnly;
-  parser.rsv1Allowed = false;  // permessage-deflate is not negotiated yet
+  parser.rsv1Allowed = deflate;  // RSV1 marks a compressed message (RFC 7692)
   return parser;
+}
+
+/// Shared mode: one stateless compressor per thread and window size serves every client
+/// (no context takeover: nothing is remembered between messages).
+protocol::MessageDeflater& sharedDeflater(int windowBits) {
+  thread_local std::unique_ptr<protocol::MessageDeflater> deflaters[16];
+  auto& deflater = deflaters[std::clamp(windowBits, 8, 15)];
+  if (!deflater) deflater = std::make_unique<protocol::MessageDeflater>(windowBits, true, 8, 6, 0);
+  return *deflater;
 }
 }  // namespace
 
@@ -51,12 +60,23 @@ void WsParserSink::onClose(std::uint16_t code, std::string_view reason) {
 }
 
 WsSession::WsSession(Connection& connection, std::shared_ptr<WebsocketApp> app, ClientId id,
-                     std::shared_ptr<ClientStats> stats)
+                     std::shared_ptr<ClientStats> stats,
+                     std::optional<protocol::DeflateParameters> deflate)
     : connection_(connection),
       app_(std::move(app)),
       id_(id),
       stats_(std::move(stats)),
-      parser_(sink_, parserOptions(app_->options())) {
+      parser_(sink_, parserOptions(app_->options(), deflate.has_value())),
+      deflate_(deflate) {
+  if (deflate_) {
+    inflater_ = std::make_unique<protocol::MessageInflater>(deflate_->clientMaxWindowBits,
+                                                            deflate_->clientNoContextTakeover);
+    parser_.setTransform(inflater_.get());
+    if (!deflate_->serverNoContextTakeover) {
+      deflater_ = std::make_unique<protocol::MessageDeflater>(
+          deflate_->serverMaxWindowBits, false, app_->options().deflateMemLevel, 6, 0);
+    }
+  }
   const auto now = Worker::steadyNow();
   lastRead_ = lastActivity_ = lastData_ = lastPing_ = windowSecond_ = windowMinute_ = now;
   connection_.setLowWaterMark(app_->options().lowWaterMark);
@@ -287,18 +307,18 @@ void WsSession::sendMessage(Opcode opcode, std::string_view payload) {
   if (closeSent_ || finished_ || connection_.closed()) return;
   if (activeStream_ != 0) {  // a streamed message is unfinished: this one follows it
     Deferred deferred;
-    deferred.frameCount = static_cast<std::uint32_t>(
-        protocol::appendMessage(deferred.frames, opcode, {payload.data(), payload.size()},
-                                app_->options().autoFrameSize, nullptr, nullptr));
+    deferred.frameCount = static_cast<std::uint32_t>(protocol::appendMessage(
+        deferred.frames, opcode, {payload.data(), payload.size()}, app_->options().autoFrameSize,
+        nullptr, compressorFor(payload.size())));
     deferredBytes_ += deferred.frames.size();
     deferred_.push_back(std::move(deferred));
     return;
   }
   std::string& out = connection_.outputBuffer();
   const std::size_t before = out.size();
-  const std::size_t frames =
-      protocol::appendMessage(out, opcode, {payload.data(), payload.size()},
-                              app_->options().autoFrameSize, nullptr, nullptr);
+  const std::size_t frames = protocol::appendMessage(out, opcode, {payload.data(), payload.size()},
+                                                     app_->options().autoFrameSize, nullptr,
+                                                     compressorFor(payload.size()));
   connection_.commitWrite();
   countSent(out.size() - before, static_cast<std::uint32_t>(frames), true);
   if (backlogBefore(connection_, out.size() - before) > app_->options().maxBackpressure) {
@@ -390,6 +410,12 @@ void WsSession::checkBackpressure() {
   close(close_code::PolicyViolation, "Slow consumer: send buffer limit exceeded");
 }
 
+protocol::PayloadCompressor* WsSession::compressorFor(std::size_t size) {
+  if (!deflate_ || size < app_->options().compressionThreshold) return nullptr;
+  if (deflater_) return deflater_.get();
+  return &sharedDeflater(deflate_->serverMaxWindowBits);
+}
+
 bool WsSession::saturated() const noexcept {
   return !finished_ && connection_.buffered() + deferredBytes_ > app_->options().highWaterMark;
 }
@@ -442,6 +468,11 @@ void WsSession::onTick(std::chrono::steady_clock::time_point now) {
     log::debug("client {}: finished sending while reading was paused", id_);
     peerFinished_ = true;
     resumeReadingIfAllowed();
+  }
+  // No context kept between messages: an idle client needs no zlib state at all.
+  if (inflater_ && deflate_->clientNoContextTakeover && inflater_->holdsState() &&
+      !parser_.inMessage() && now - lastData_ >= std::chrono::seconds(5)) {
+    inflater_->release();
   }
   if (closeSent_) {
     // Waiting for the client's close frame: bounded by closePeriod.

@@ -8,12 +8,15 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "aerie/protocol/deflate_codec.hpp"
 #include "aerie/protocol/parser.hpp"
+#include "aerie/protocol/permessage_deflate.hpp"
 #include "aerie/websocket/client_id.hpp"
 #include "aerie/websocket/message.hpp"
 #include "server/connection.hpp"
@@ -39,7 +42,8 @@ struct WsParserSink {
 class WsSession final : public Session, public ws::detail::MessageFlow {
  public:
   WsSession(Connection& connection, std::shared_ptr<WebsocketApp> app, ClientId id,
-            std::shared_ptr<ClientStats> stats);
+            std::shared_ptr<ClientStats> stats,
+            std::optional<protocol::DeflateParameters> deflate = std::nullopt);
   ~WsSession() override;
 
   ClientId id() const noexcept { return id_; }
@@ -96,6 +100,8 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
   void checkBackpressure();
   void checkRateLimits();
   void releaseFanOutWaiters() noexcept;
+  /// The compressor for a message of `size` bytes, if it should be compressed.
+  protocol::PayloadCompressor* compressorFor(std::size_t size);
   /// Opening, rate-limited or a streaming reader behind: no reading from the client.
   bool readingBlocked() const noexcept;
   void resumeReadingIfAllowed();
@@ -108,7 +114,11 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
   std::shared_ptr<ClientStats> stats_;
   WsParserSink sink_{this};
   protocol::Parser<WsParserSink> parser_;
-  std::shared_ptr<ws::detail::MessageState> message_;  // in progress
+  // permessage-deflate, when negotiated.
+  std::optional<protocol::DeflateParameters> deflate_;
+  std::unique_ptr<protocol::MessageInflater> inflater_;
+  std::unique_ptr<protocol::MessageDeflater> deflater_;  // dedicated mode only
+  std::shared_ptr<ws::detail::MessageState> message_;    // in progress
   bool messageDispatched_ = false;
   std::string pending_;
   std::vector<std::coroutine_handle<>> drainWaiters_;
