@@ -25,14 +25,14 @@ constexpr std::chrono::milliseconds kTickInterval{250};
 
 thread_local ClientSession* liveSessions = nullptr;
 
-protocol::ParserOptions parserOptions(const Options& options) {
+protocol::ParserOptions parserOptions(const Options& options, bool deflate) {
   protocol::ParserOptions parser;
   parser.role = protocol::Role::Client;
   parser.maxFrameSize = options.maxFrameSize;
   parser.maxMessageSize = options.maxMessageSize;
   parser.validateUtf8 = options.validateUtf8;
   parser.textOnly = options.textOnly;
-  parser.rsv1Allowed = false;  // permessage-deflate is not negotiated yet
+  parser.rsv1Allowed = deflate;  // RSV1 marks a compressed message (RFC 7692)
   return parser;
 }
 
@@ -62,14 +62,23 @@ void ClientParserSink::onClose(std::uint16_t code, std::string_view reason) {
 }
 
 ClientSession::ClientSession(net::Loop& loop, asio::ip::tcp::socket socket, Options options,
-                             std::string remoteAddress)
+                             std::string remoteAddress,
+                             std::optional<protocol::DeflateParameters> deflate)
     : loop_(loop),
       socket_(std::move(socket)),
       fd_(socket_.native_handle()),
       options_(options),
       remoteAddress_(std::move(remoteAddress)),
-      parser_(sink_, parserOptions(options_)),
+      parser_(sink_, parserOptions(options_, deflate.has_value())),
       tick_(loop.io()) {
+  if (deflate) {
+    inflater_ = std::make_unique<protocol::MessageInflater>(deflate->serverMaxWindowBits,
+                                                            deflate->serverNoContextTakeover);
+    parser_.setTransform(inflater_.get());
+    deflater_ = std::make_unique<protocol::MessageDeflater>(deflate->clientMaxWindowBits,
+                                                            deflate->clientNoContextTakeover, 8, 6,
+                                                            options_.compressionThreshold);
+  }
   next_ = liveSessions;
   if (next_ != nullptr) next_->prev_ = this;
   liveSessions = this;
@@ -340,9 +349,9 @@ void ClientSession::sendMessage(Opcode opcode, std::string_view payload) {
     throw std::invalid_argument("send(): the text is not valid UTF-8; nothing was sent");
   }
   const std::size_t before = out_.size();
-  const std::size_t frames =
-      protocol::appendMessage(out_, opcode, {payload.data(), payload.size()},
-                              options_.autoFrameSize, &CsprngMaskKeys::forThisThread(), nullptr);
+  const std::size_t frames = protocol::appendMessage(
+      out_, opcode, {payload.data(), payload.size()}, options_.autoFrameSize,
+      &CsprngMaskKeys::forThisThread(), deflater_.get());
   countSent(out_.size() - before, frames, true);
   queueFlush();
 }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -17,7 +18,9 @@
 
 #include "aerie/client/options.hpp"
 #include "aerie/http/headers.hpp"
+#include "aerie/protocol/deflate_codec.hpp"
 #include "aerie/protocol/parser.hpp"
+#include "aerie/protocol/permessage_deflate.hpp"
 #include "aerie/protocol/utf8.hpp"
 #include "aerie/websocket/client_info.hpp"
 #include "aerie/websocket/message.hpp"
@@ -40,7 +43,8 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
                             public ws::detail::MessageFlow {
  public:
   ClientSession(net::Loop& loop, asio::ip::tcp::socket socket, Options options,
-                std::string remoteAddress);
+                std::string remoteAddress,
+                std::optional<protocol::DeflateParameters> deflate = std::nullopt);
   ~ClientSession();
   ClientSession(const ClientSession&) = delete;
   ClientSession& operator=(const ClientSession&) = delete;
@@ -129,6 +133,8 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
   std::string remoteAddress_;
   ClientParserSink sink_{this};
   protocol::Parser<ClientParserSink> parser_;
+  std::unique_ptr<protocol::MessageInflater> inflater_;  // permessage-deflate, if agreed
+  std::unique_ptr<protocol::MessageDeflater> deflater_;
   asio::steady_timer tick_;
 
   // Output.

@@ -2,14 +2,21 @@
 // configured) -> opening handshake -> ClientSession.
 #include "aerie/client/connect.hpp"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "aerie/http/response_parser.hpp"
+#include "aerie/protocol/close_code.hpp"
+#include "aerie/protocol/frame_writer.hpp"
 #include "aerie/protocol/handshake.hpp"
+#include "aerie/protocol/header_values.hpp"
+#include "aerie/protocol/permessage_deflate.hpp"
 #include "client/client_session.hpp"
+#include "client/mask_keys.hpp"
 #include "client/proxy_settings.hpp"
 #include "client/socket_ops.hpp"
 #include "client/ws_url.hpp"
@@ -177,6 +184,13 @@ Task<Connection> connect(Handshake handshake, ConnectOptions connectOptions, Opt
   request.origin = handshake.origin;
   request.subprotocols = handshake.subprotocols;
   request.extraHeaders = extra;
+  protocol::DeflateConfig deflateConfig;
+  deflateConfig.serverNoContextTakeover = options.deflateNoContextTakeover;
+  deflateConfig.clientNoContextTakeover = options.deflateNoContextTakeover;
+  deflateConfig.clientMaxWindowBits = options.deflateWindowBits;
+  const std::string deflateOffer =
+      options.perMessageDeflate ? protocol::formatDeflateOffer(deflateConfig) : std::string();
+  request.extensions = deflateOffer;
   std::string_view requestError;
   std::string head = protocol::buildClientRequestHead(request, &requestError);
   if (head.empty()) {
@@ -206,15 +220,38 @@ Task<Connection> connect(Handshake handshake, ConnectOptions connectOptions, Opt
     throw HandshakeError("invalid handshake response from " + handshake.url + ": " + check.error,
                          response.status(), response.headers(), {});
   }
+  std::optional<protocol::DeflateParameters> deflate;
   if (!check.extensions.empty()) {
-    // RFC 6455 4.1: an extension we did not offer fails the connection.
-    throw HandshakeError("the server at " + handshake.url +
-                             " chose extensions we did not offer: " + check.extensions,
-                         response.status(), response.headers(), {});
+    std::string refusal;
+    const auto answered = protocol::parseExtensions(check.extensions);
+    if (!options.perMessageDeflate) {
+      // RFC 6455 4.1: an extension we did not offer fails the connection.
+      refusal = "chose extensions we did not offer: " + check.extensions;
+    } else if (!answered) {
+      refusal = "answered with a malformed Sec-WebSocket-Extensions: " + check.extensions;
+    } else {
+      protocol::DeflateAcceptance accepted =
+          protocol::acceptDeflateResponse(*answered, deflateConfig);
+      if (accepted.parameters) {
+        deflate = accepted.parameters;
+      } else {
+        refusal = std::move(accepted.error);
+      }
+    }
+    if (!refusal.empty()) {
+      // The connection is open: fail it with 1010 (RFC 7692, RFC 6455 7.4.1), best effort.
+      std::string close;
+      const protocol::MaskKey mask = detail::CsprngMaskKeys::forThisThread().next();
+      protocol::appendCloseFrame(close, protocol::close_code::MandatoryExtension,
+                                 "unacceptable extension answer", &mask);
+      (void)::send(socket.native_handle(), close.data(), close.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      throw HandshakeError("the server at " + handshake.url + " " + refusal, response.status(),
+                           response.headers(), {});
+    }
   }
 
-  auto session =
-      std::make_shared<detail::ClientSession>(*loop, std::move(socket), options, remoteAddress);
+  auto session = std::make_shared<detail::ClientSession>(*loop, std::move(socket), options,
+                                                         remoteAddress, deflate);
   session->subprotocol = std::string(check.subprotocol);
   session->responseHeaders = response.headers();
   session->start(std::move(buffer));

@@ -421,6 +421,50 @@ TEST(ClientTest, DroppingTheLastHandleClosesWith1001) {
   EXPECT_EQ(closed->code, 1001);
 }
 
+TEST(ClientTest, PerMessageDeflateWithTheAerieServerInBothModes) {
+  for (const bool shared : {true, false}) {
+    auto handler = std::make_shared<RecordingHandler>();
+    ws::Options options = serverOptions();
+    options.perMessageDeflate = true;
+    options.deflateNoContextTakeover = shared;
+    TestServer server(handler, options);
+    std::string answer;
+    ws::ClientInfo info;
+    bool allEchoed = true;
+    aerie::run([&]() -> Task<> {
+      client::Options clientOptions;
+      clientOptions.perMessageDeflate = true;
+      auto connection = co_await websocket::connect(urlOf(server), clientOptions);
+      answer =
+          std::string(connection.responseHeaders().get("Sec-WebSocket-Extensions").value_or(""));
+      const std::string text(200'000, 'c');
+      std::string noise(50'000, '\0');
+      for (std::size_t i = 0; i < noise.size(); ++i)
+        noise[i] = static_cast<char>((i * 2654435761u) >> 13);
+      for (int round = 0; round < 3; ++round) {
+        co_await connection.send(text);
+        co_await connection.sendBinary(noise);
+        auto first = co_await connection.receive();
+        auto second = co_await connection.receive();
+        if (!first || !second) {
+          allEchoed = false;
+          break;
+        }
+        allEchoed =
+            allEchoed && co_await first->buffer() == text && co_await second->buffer() == noise;
+      }
+      info = connection.getInfo();
+      co_await connection.close();
+    });
+    EXPECT_TRUE(allEchoed) << "shared " << shared;
+    EXPECT_EQ(answer.find("permessage-deflate"), 0u) << answer;
+    EXPECT_EQ(answer.find("no_context_takeover") != std::string::npos, shared) << answer;
+    // 3 x 200 KB of one letter must cross the wire compressed, both ways.
+    EXPECT_LT(info.bytesSent, 3u * 60'000 + 3u * 1'000) << "shared " << shared;
+    EXPECT_LT(info.bytesRead, 3u * 60'000 + 3u * 1'000) << "shared " << shared;
+  }
+}
+
 TEST(ClientTest, RunRethrowsWhatEscapesTheTask) {
   EXPECT_THROW(aerie::run([]() -> Task<> {
                  co_await aerie::delay(1ms);

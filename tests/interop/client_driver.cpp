@@ -1,6 +1,6 @@
 // aerie-interop-client: the aerie client under the control of a foreign test server.
 //
-//   aerie-interop-client URL [--subprotocol P]... [--header 'Name: value']...
+//   aerie-interop-client URL [--subprotocol P]... [--header 'Name: value']... [--deflate]
 //
 // Connects, prints "open subprotocol=<p>", echoes every message back with its type until
 // the connection closes, then prints "closed code=<c> reason=<r>" and exits 0. A failed
@@ -20,8 +20,18 @@ int main(int argc, char** argv) {
     return 2;
   }
   websocket::Handshake handshake(argv[1]);
-  for (int i = 2; i + 1 < argc; i += 2) {
+  bool deflate = false;
+  for (int i = 2; i < argc; i += 2) {
     const std::string flag = argv[i];
+    if (flag == "--deflate") {  // no value
+      deflate = true;
+      --i;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "%s needs a value\n", flag.c_str());
+      return 2;
+    }
     const std::string value = argv[i + 1];
     if (flag == "--subprotocol") {
       handshake.subprotocol(value);
@@ -38,9 +48,13 @@ int main(int argc, char** argv) {
   aerie::run([&]() -> Task<> {
     websocket::ClientOptions options;
     options.maxFrameSize = options.maxMessageSize = 64 * 1024 * 1024;
+    options.perMessageDeflate = deflate;
     try {
       auto connection = co_await websocket::connect(handshake, options);
-      std::printf("open subprotocol=%s\n", connection.subprotocol().c_str());
+      std::printf(
+          "open subprotocol=%s extensions=%s\n", connection.subprotocol().c_str(),
+          std::string(connection.responseHeaders().get("Sec-WebSocket-Extensions").value_or(""))
+              .c_str());
       std::fflush(stdout);
       while (auto message = co_await connection.receive()) {
         const bool binary = message->isBinary();

@@ -39,6 +39,14 @@ struct Options {
   /// application: messages receive() has not taken yet, or the unread part of a message
   /// being streamed with read(). 0 = never pause (maxMessageSize still bounds a message).
   std::size_t receiveWindow = 1024 * 1024;
+  /// Offer permessage-deflate (RFC 7692). Off by default while the feature is new.
+  bool perMessageDeflate = false;
+  /// Ask for no context takeover both ways: no zlib state kept between messages.
+  bool deflateNoContextTakeover = false;
+  /// The window our compressor uses (9..15; 8 is offered as 9, as zlib cannot do 8).
+  int deflateWindowBits = 15;
+  /// Messages shorter than this are sent uncompressed.
+  std::size_t compressionThreshold = 64;
 };
 
 }  // namespace aerie::client

@@ -60,7 +60,7 @@ async def serve(handler, **kwargs):
     return server, f"ws://127.0.0.1:{port}/client"
 
 
-async def run_echo_case(driver_path, script):
+async def run_echo_case(driver_path, script, *driver_args, **serve_args):
     """Runs `script(ws)` in the server's handler; the driver must end with exit 0."""
     done = asyncio.get_running_loop().create_future()
 
@@ -71,9 +71,9 @@ async def run_echo_case(driver_path, script):
         except Exception as e:  # reported below
             done.set_exception(e)
 
-    server, url = await serve(handler)
+    server, url = await serve(handler, **serve_args)
     try:
-        async with Driver(driver_path, url) as driver:
+        async with Driver(driver_path, url, *driver_args) as driver:
             await asyncio.wait_for(asyncio.shield(done), 30)
             code = await driver.finish()
             check(code == 0, f"driver exit {code}: {driver.stdout} {driver.stderr}")
@@ -195,7 +195,27 @@ async def case_headers(args):
     check("open subprotocol=chat" in driver.stdout, f"driver output: {driver.stdout!r}")
 
 
+async def case_deflate(args):
+    """permessage-deflate offered by the client, accepted by websockets (its default)."""
+    seen = {}
+
+    async def script(ws):
+        seen["extensions"] = [e.name for e in ws.extensions]
+        for payload in ["hello", "x" * 100_000, b"\x00\x01" * 50_000, os.urandom(100_000),
+                        "caf\u00e9 " * 3000]:
+            for _ in range(2):  # twice: the contexts kept on both sides must agree
+                await ws.send(payload)
+                echo = await asyncio.wait_for(ws.recv(), 10)
+                check(echo == payload, f"echo of {len(payload)} bytes differs")
+        await ws.close()
+
+    out = await run_echo_case(args.driver, script, "--deflate")
+    check(seen.get("extensions") == ["permessage-deflate"], f"server side: {seen}")
+    check("extensions=permessage-deflate" in out, f"driver output: {out!r}")
+
+
 CASES = {
+    "deflate": case_deflate,
     "echo": case_echo,
     "fragmented": case_fragmented,
     "ping": case_ping,
