@@ -859,9 +859,15 @@ TEST(ParserTransform, MessageSizeLimitAppliesToTheOutput) {
   expectError(parse(cf(0x42, "12345") + cf(0x80, "678901"), options, &transform),
               close_code::MessageTooBig,
               {begin(Opcode::Binary, true), data("11223344556677889", false)});
-  // The frame size limit still applies to the wire bytes.
+  // The frame size limit still applies to the wire bytes, with room for deflate's
+  // block overhead on compressed frames (limit + limit/32 + 1024).
   options.maxFrameSize = 4;
-  EXPECT_EQ(parse(cf(0x42, "12345"), options, &transform).errorCode, close_code::MessageTooBig);
+  options.maxMessageSize = 0;
+  EXPECT_EQ(parse(cf(0x42, std::string(1028, 'w')), options, &transform).errorCode, 0);
+  EXPECT_EQ(parse(cf(0x42, std::string(1029, 'w')), options, &transform).errorCode,
+            close_code::MessageTooBig);
+  EXPECT_EQ(parse(cf(0x82, "12345"), options).errorCode, close_code::MessageTooBig)
+      << "an uncompressed frame gets no overhead allowance";
 }
 
 TEST(ParserTransform, Utf8IsCheckedOnTheOutput) {

@@ -121,8 +121,9 @@ int main(int argc, char** argv) {
   serveCommand->add_option("--low-water-mark", args.ws.lowWaterMark)->capture_default_str();
   serveCommand->add_option("--max-backpressure", args.ws.maxBackpressure)->capture_default_str();
   serveCommand->add_option("--stream-window", args.ws.streamWindow)->capture_default_str();
-  serveCommand->add_flag("--per-message-deflate", args.ws.perMessageDeflate,
-                         "Accept permessage-deflate (RFC 7692) offers");
+  serveCommand->add_flag("--per-message-deflate,!--no-per-message-deflate",
+                         args.ws.perMessageDeflate,
+                         "Accept permessage-deflate (RFC 7692) offers (default: on)");
   serveCommand->add_flag("!--deflate-context-takeover", args.ws.deflateNoContextTakeover,
                          "Dedicated compressors that keep context between messages");
   serveCommand->add_option("--deflate-window-bits", args.ws.deflateWindowBits)

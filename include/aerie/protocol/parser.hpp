@@ -33,7 +33,9 @@ struct ParserOptions {
   /// Role::Server: incoming (client) frames MUST be masked; Role::Client: MUST NOT be.
   Role role = Role::Server;
   /// Largest accepted data frame payload, checked from the header before the payload
-  /// arrives (1009). 0 = unlimited. Control frames are capped at 125 bytes by the RFC.
+  /// arrives (1009). 0 = unlimited. Control frames are capped at 125 bytes by the RFC. A
+  /// frame of a transformed (compressed) message may exceed it by deflate's block overhead
+  /// (1/32 + 1 KiB).
   std::uint64_t maxFrameSize = 0;
   /// Largest accepted message (1009): the sum of its frames' payload lengths, checked when
   /// each frame header arrives; for a message a transform decodes, the transform's output,
@@ -263,10 +265,17 @@ ProtocolError Parser<Sink>::beginFrame() noexcept {
         return {close_code::UnsupportedData, "binary messages are not accepted"};
       }
     }
-    if (options_.maxFrameSize != 0 && h.payloadLength > options_.maxFrameSize) {
+    const bool transformed = continuation ? messageTransformed_ : h.rsv1 && transform_ != nullptr;
+    // A compressed frame may be larger than what it inflates to: incompressible data costs
+    // deflate 5 bytes per block, and a block holds as few as 256 bytes with a small zlib
+    // memLevel (Python's websockets uses 5: 2 KiB blocks). Allow 1/32 + 1 KiB, so a message
+    // of maxFrameSize bytes passes whether or not the peer compressed it.
+    const std::uint64_t frameLimit =
+        transformed ? options_.maxFrameSize + options_.maxFrameSize / 32 + 1024
+                    : options_.maxFrameSize;
+    if (options_.maxFrameSize != 0 && h.payloadLength > frameLimit) {
       return {close_code::MessageTooBig, "frame too big"};
     }
-    const bool transformed = continuation ? messageTransformed_ : h.rsv1 && transform_ != nullptr;
     const std::uint64_t before = continuation ? messageLength_ : 0;
     std::uint64_t length = before;
     if (!transformed) {  // a transformed message is measured on the transform's output

@@ -45,9 +45,9 @@ struct Options {
   /// this many received bytes wait for it, and resumes when read() takes them (0 = never:
   /// only maxMessageSize bounds what waits). buffer() needs the whole message: no pause.
   std::size_t streamWindow = 1024 * 1024;
-  /// Accept permessage-deflate (RFC 7692) when the client offers it. Off by default while
-  /// the feature is new; see docs/options.md for the memory cost of each mode.
-  bool perMessageDeflate = false;
+  /// Accept permessage-deflate (RFC 7692) when the client offers it (every browser does).
+  /// See docs/options.md for the memory cost of each mode.
+  bool perMessageDeflate = true;
   /// Shared mode (true): both directions without context takeover, so no zlib state is kept
   /// per connection between messages (the server answers server_no_context_takeover and
   /// client_no_context_takeover). Dedicated mode (false): the server keeps its compression

@@ -20,7 +20,8 @@ async def raw_close_code(raw, what):
 
 async def case_max_frame_size(ctx):
     server = ctx.server("--heartbeat-ms", 0, "--max-frame-size", 1024, "--max-message-size", 1 << 20)
-    async with connect(server.url("/echo")) as ws:
+    # Frame sizes are wire sizes: uncompressed frames (compression would shrink them).
+    async with connect(server.url("/echo"), compression=None) as ws:
         await ws.send("a" * 1024)
         check_eq(await recv(ws), "a" * 1024, "echo of a frame of exactly maxFrameSize")
         await ws.send(["b" * 1024, "c" * 1024, "d" * 1024])  # a larger message in allowed frames
