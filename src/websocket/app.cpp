@@ -1,5 +1,6 @@
 #include "websocket/app.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "aerie/core/delay.hpp"
@@ -347,6 +348,16 @@ ws::SendAwaitable WebsocketApp::fanOut(Opcode opcode, std::string data, std::vec
   auto frames = std::make_shared<std::string>();
   const auto frameCount = static_cast<std::uint32_t>(protocol::appendMessage(
       *frames, opcode, {data.data(), data.size()}, options_.autoFrameSize, nullptr, nullptr));
+  // And compressed once for every recipient in shared mode (same window or a larger one).
+  auto compressed = std::make_shared<std::string>();
+  std::uint32_t compressedCount = 0;
+  const int sharedBits = std::clamp(options_.deflateWindowBits, 9, 15);
+  if (options_.perMessageDeflate && options_.deflateNoContextTakeover &&
+      data.size() >= options_.compressionThreshold) {
+    compressedCount = static_cast<std::uint32_t>(
+        protocol::appendMessage(*compressed, opcode, {data.data(), data.size()},
+                                options_.autoFrameSize, nullptr, &sharedDeflater(sharedBits)));
+  }
   std::sort(ids.begin(), ids.end());
   auto shared = std::make_shared<const std::vector<ClientId>>(std::move(ids));
   // The awaitable waits for every recipient that is saturated once the frame is queued.
@@ -360,8 +371,8 @@ ws::SendAwaitable WebsocketApp::fanOut(Opcode opcode, std::string data, std::vec
         any = any || workerOf(id) == index;
       if (!any) continue;
     }
-    auto deliver = [this, index, frames, frameCount, shared, exclude,
-                    share = ws::detail::DeliveryShare(wait)] {
+    auto deliver = [this, index, frames, frameCount, compressed, compressedCount, sharedBits,
+                    shared, exclude, share = ws::detail::DeliveryShare(wait)] {
       Local& local = local_[index];
       std::vector<WsSession*> targets;
       if (exclude) {
@@ -382,7 +393,11 @@ ws::SendAwaitable WebsocketApp::fanOut(Opcode opcode, std::string data, std::vec
       for (WsSession* session : targets) {
         Connection& connection = session->connection();
         if (connection.closed()) continue;
-        session->sendPrepared(*frames, frameCount);
+        if (compressedCount != 0 && session->takesSharedFrames(sharedBits)) {
+          session->sendPrepared(*compressed, compressedCount);
+        } else {
+          session->sendPrepared(*frames, frameCount);
+        }
         if (session->saturated()) {
           share.wait->acquire();
           session->addFanOutWaiter(share.wait);

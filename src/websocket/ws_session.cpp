@@ -33,15 +33,14 @@ protocol::ParserOptions parserOptions(const ws::Options& options, bool deflate) 
   return parser;
 }
 
-/// Shared mode: one stateless compressor per thread and window size serves every client
-/// (no context takeover: nothing is remembered between messages).
+}  // namespace
+
 protocol::MessageDeflater& sharedDeflater(int windowBits) {
   thread_local std::unique_ptr<protocol::MessageDeflater> deflaters[16];
   auto& deflater = deflaters[std::clamp(windowBits, 8, 15)];
   if (!deflater) deflater = std::make_unique<protocol::MessageDeflater>(windowBits, true, 8, 6, 0);
   return *deflater;
 }
-}  // namespace
 
 void WsParserSink::onMessageBegin(Opcode opcode, bool compressed) {
   session->onMessageBegin(opcode, compressed);
@@ -408,6 +407,10 @@ void WsSession::checkBackpressure() {
   log::warn("client {} ({}): {} bytes waiting exceed maxBackpressure -> closing with 1008", id_,
             connection_.remoteAddress(), connection_.buffered());
   close(close_code::PolicyViolation, "Slow consumer: send buffer limit exceeded");
+}
+
+bool WsSession::takesSharedFrames(int windowBits) const noexcept {
+  return deflate_ && !deflater_ && deflate_->serverMaxWindowBits >= windowBits;
 }
 
 protocol::PayloadCompressor* WsSession::compressorFor(std::size_t size) {

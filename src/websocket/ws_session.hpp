@@ -39,6 +39,10 @@ struct WsParserSink {
   void onClose(std::uint16_t code, std::string_view reason);
 };
 
+/// Shared mode: one stateless compressor per thread and window size serves every client
+/// (no context takeover: nothing is remembered between messages), and broadcasts.
+protocol::MessageDeflater& sharedDeflater(int windowBits);
+
 class WsSession final : public Session, public ws::detail::MessageFlow {
  public:
   WsSession(Connection& connection, std::shared_ptr<WebsocketApp> app, ClientId id,
@@ -56,6 +60,9 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
 
   // Endpoint operations (on this session's thread).
   void sendMessage(protocol::Opcode opcode, std::string_view payload);
+  /// Negotiated shared-mode compression that accepts frames compressed (once, for many
+  /// recipients) by sharedDeflater(windowBits).
+  bool takesSharedFrames(int windowBits) const noexcept;
   /// Frames serialised once for many recipients.
   void sendPrepared(std::string_view frames, std::uint32_t frameCount);
   /// One fragment of a streamed message (Endpoint::stream()).

@@ -465,6 +465,47 @@ TEST(ClientTest, PerMessageDeflateWithTheAerieServerInBothModes) {
   }
 }
 
+/// Broadcasts every message to everyone else.
+class Broadcaster final : public RecordingHandler {
+ protected:
+  Task<> handleMessage(ClientId client, const Received& message) override {
+    const ClientId except[] = {client};
+    co_await endpoint().broadcast(message.payload, except);
+  }
+};
+
+TEST(ClientTest, BroadcastsAreCompressedOnceForSharedModeRecipients) {
+  auto handler = std::make_shared<Broadcaster>();
+  TestServer server(handler, serverOptions());  // compression on, shared mode: the defaults
+  const std::string text(100'000, 'b');
+  std::string atCompressed;
+  std::string atPlain;
+  std::uint64_t compressedBytes = 0;
+  std::uint64_t plainBytes = 0;
+  aerie::run([&]() -> Task<> {
+    client::Options deflate;
+    deflate.perMessageDeflate = true;
+    auto sender = co_await websocket::connect(urlOf(server), deflate);
+    auto compressed = co_await websocket::connect(urlOf(server), deflate);
+    auto plain = co_await websocket::connect(urlOf(server));
+    co_await aerie::delay(100ms);  // every onOpen ran: all three are broadcast targets
+    co_await sender.send(text);
+    auto one = co_await compressed.receive();
+    auto two = co_await plain.receive();
+    if (one) atCompressed = co_await one->buffer();
+    if (two) atPlain = co_await two->buffer();
+    compressedBytes = compressed.getInfo().bytesRead;
+    plainBytes = plain.getInfo().bytesRead;
+    co_await sender.close();
+    co_await compressed.close();
+    co_await plain.close();
+  });
+  EXPECT_TRUE(atCompressed == text);
+  EXPECT_TRUE(atPlain == text);
+  EXPECT_LT(compressedBytes, 2'000u) << "the broadcast was not compressed";
+  EXPECT_GT(plainBytes, 100'000u);
+}
+
 TEST(ClientTest, RunRethrowsWhatEscapesTheTask) {
   EXPECT_THROW(aerie::run([]() -> Task<> {
                  co_await aerie::delay(1ms);
