@@ -39,7 +39,11 @@ async def keep_serving(server, stop, what):
             rounds += 1
             await asyncio.sleep(0.02)
     check(rounds >= 3, f"the other client did only {rounds} round trips during {what}")
-    check(worst < 1.0, f"an echo to the other client took {worst:.2f} s during {what}")
+    # Starvation, not speed, is what this catches (a flood that blocks the loop stalls the
+    # other client for the whole flood): the bound leaves room for a loaded CI machine and
+    # for sanitizers, which slow everything several times.
+    bound = 4.0 if os.environ.get("AERIE_INTEROP_SANITIZED") == "1" else 2.0
+    check(worst < bound, f"an echo to the other client took {worst:.2f} s during {what}")
     return rounds
 
 
