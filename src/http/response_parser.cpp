@@ -2,162 +2,333 @@
 
 #include <algorithm>
 #include <charconv>
+#include <system_error>
+
+#include "char_class.hpp"
 
 namespace aerie::http {
 namespace {
 
-constexpr std::size_t kMaxChunkLine = 4096;
+using detail::is;
+using detail::isOws;
 
-bool allDigits(std::string_view text) {
-  return !text.empty() &&
-         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
+// RFC 9112 7.1 sets no bound: the request parser's default maxChunkLineSize.
+constexpr std::size_t kMaxChunkSizeLine = 4096;
+constexpr std::size_t kMaxChunkSizeDigits = 16;  // up to 2^64 - 1
 
-std::string_view trimOws(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+std::string_view trimOws(std::string_view text) noexcept {
+  while (!text.empty() && isOws(text.front()))
     text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
+  while (!text.empty() && isOws(text.back()))
     text.remove_suffix(1);
   return text;
 }
 
+/// Peer bytes for an error message: quoted, at most 64 of them, non-printables escaped
+/// (the message ends up in exceptions and logs).
+std::string quoted(std::string_view text) {
+  constexpr std::size_t kMaxQuoted = 64;
+  constexpr std::string_view kHexDigits = "0123456789abcdef";
+  std::string out = "'";
+  for (const char c : text.substr(0, kMaxQuoted)) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f) {
+      out += c;
+    } else {
+      out += "\\x";
+      out += kHexDigits[byte >> 4];
+      out += kHexDigits[byte & 0xf];
+    }
+  }
+  out += text.size() > kMaxQuoted ? "'..." : "'";
+  return out;
+}
+
+bool allDigits(std::string_view text) noexcept {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return is(c, detail::kDigit); });
+}
+
 }  // namespace
 
-std::size_t ResponseParser::fail(std::string message, std::size_t consumed) {
+void ResponseParser::setRequestMethod(std::string_view method) noexcept {
+  // Methods are case-sensitive (RFC 9110 9.1).
+  connectRequest_ = method == "CONNECT";
+  headRequest_ = method == "HEAD";
+}
+
+bool ResponseParser::fail(std::string message) {
   state_ = State::Failed;
   error_ = std::move(message);
-  return consumed;
+  return false;
 }
 
 std::size_t ResponseParser::feed(std::string_view data) {
-  std::size_t used = 0;
-  if (state_ == State::Head) {
-    used = feedHead(data);
-    if (state_ != State::Body) return used;
+  std::size_t pos = 0;
+  while (pos < data.size() && (state_ == State::Head || state_ == State::Body)) {
+    switch (step_) {
+      case Step::StatusLine:
+      case Step::FieldLine:
+      case Step::ChunkSizeLine:
+      case Step::TrailerLine: {
+        const LineResult result = readLine(data, pos, lineBudget());
+        if (result == LineResult::Complete) {
+          sectionBytes_ += line_.size() + 2;
+          onLine(line_);
+          line_.clear();
+        } else if (result != LineResult::Partial) {
+          failLine(result);
+        }
+        break;
+      }
+      case Step::LengthBody:
+      case Step::ChunkData: {
+        const auto take =
+            static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, data.size() - pos));
+        keep(data.substr(pos, take));
+        pos += take;
+        remaining_ -= take;
+        if (remaining_ == 0) {
+          if (step_ == Step::LengthBody) {
+            state_ = State::Complete;
+          } else {
+            step_ = Step::ChunkDataEnd;
+          }
+        }
+        break;
+      }
+      case Step::UntilCloseBody:
+        keep(data.substr(pos));
+        pos = data.size();
+        break;
+      case Step::ChunkDataEnd:
+        onChunkDataEnd(data[pos++]);
+        break;
+    }
   }
-  if (state_ == State::Body) used += feedBody(data.substr(used));
-  return used;
+  return pos;
 }
 
-std::size_t ResponseParser::feedHead(std::string_view data) {
-  // Look for the empty line from where the previous call stopped (a CRLFCRLF may straddle).
-  const std::size_t before = head_.size();
-  const std::size_t room = limits_.maxHeadSize - std::min(before, limits_.maxHeadSize);
-  const std::size_t take = std::min(data.size(), room);
-  head_.append(data.data(), take);
-  const std::size_t from = before >= 3 ? before - 3 : 0;
-  const auto end = head_.find("\r\n\r\n", from);
-  if (end == std::string::npos) {
-    if (take < data.size() || head_.size() >= limits_.maxHeadSize) {
-      return fail("response head larger than " + std::to_string(limits_.maxHeadSize) + " bytes",
-                  take);
+// Moves bytes up to the next line end into line_. The byte that makes the line (line
+// end included) longer than maxBytes, a LF without CR and a CR without LF each end the
+// line with a failure; that byte counts as used.
+ResponseParser::LineResult ResponseParser::readLine(std::string_view data, std::size_t& pos,
+                                                    std::size_t maxBytes) {
+  while (pos < data.size()) {
+    const char c = data[pos++];
+    if (line_.size() + (lineCr_ ? 1 : 0) + 1 > maxBytes) return LineResult::TooLong;
+    if (lineCr_) {
+      lineCr_ = false;
+      return c == '\n' ? LineResult::Complete : LineResult::BareCr;
     }
-    return take;
+    if (c == '\r') {
+      lineCr_ = true;
+    } else if (c == '\n') {
+      return LineResult::BareLf;
+    } else {
+      line_ += c;
+    }
   }
-  const std::size_t headSize = end + 4;
-  const std::size_t used = headSize - before;
-  head_.resize(headSize);
-  if (!parseHead(std::string_view(head_).substr(0, end))) return used;
-  head_.clear();
-  head_.shrink_to_fit();
-  return used;
+  return LineResult::Partial;
 }
 
-bool ResponseParser::parseHead(std::string_view head) {
-  auto lineEnd = head.find("\r\n");
-  std::string_view statusLine = head.substr(0, lineEnd);
-  if (statusLine.find_first_of("\r\n") != std::string_view::npos) {
-    fail("bare CR or LF in the status line", 0);
-    return false;
-  }
-  // "HTTP/1.x SP 3DIGIT [SP reason]"
-  if (statusLine.size() < 12 || statusLine.substr(0, 7) != "HTTP/1." || statusLine[8] != ' ' ||
-      statusLine[7] < '0' || statusLine[7] > '9' || !allDigits(statusLine.substr(9, 3)) ||
-      (statusLine.size() > 12 && statusLine[12] != ' ')) {
-    fail("malformed status line '" + std::string(statusLine.substr(0, 80)) + "'", 0);
-    return false;
-  }
-  versionMinor_ = statusLine[7] - '0';
-  status_ = (statusLine[9] - '0') * 100 + (statusLine[10] - '0') * 10 + (statusLine[11] - '0');
-  if (status_ < 100) {
-    fail("status code " + std::to_string(status_) + " is out of range", 0);
-    return false;
-  }
-  reason_ = std::string(statusLine.size() > 13 ? statusLine.substr(13) : std::string_view());
-  for (const char c : reason_) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((u < 0x20 && c != '\t') || u == 0x7f) {
-      fail("control character in the reason phrase", 0);
-      return false;
-    }
-  }
+std::size_t ResponseParser::lineBudget() const noexcept {
+  if (step_ == Step::ChunkSizeLine) return kMaxChunkSizeLine + 2;
+  // Lines never pass the budget, so sectionBytes_ <= maxHeadSize.
+  return limits_.maxHeadSize - sectionBytes_;
+}
 
-  std::string_view rest =
-      lineEnd == std::string_view::npos ? std::string_view() : head.substr(lineEnd + 2);
-  std::string contentLength;
-  bool haveLength = false;
-  bool chunked = false;
-  bool transferEncoding = false;
-  while (!rest.empty()) {
-    lineEnd = rest.find("\r\n");
-    const std::string_view line = rest.substr(0, lineEnd);
-    rest = lineEnd == std::string_view::npos ? std::string_view() : rest.substr(lineEnd + 2);
-    if (line.front() == ' ' || line.front() == '\t') {
-      fail("obsolete line folding in the response head", 0);
-      return false;
-    }
-    const auto colon = line.find(':');
-    if (colon == std::string_view::npos || !isValidFieldName(line.substr(0, colon))) {
-      fail("malformed header line '" + std::string(line.substr(0, 80)) + "'", 0);
-      return false;
-    }
-    const std::string_view name = line.substr(0, colon);
-    const std::string_view value = trimOws(line.substr(colon + 1));
-    if (!isValidFieldValue(value) && !value.empty()) {
-      fail("invalid characters in the value of " + std::string(name), 0);
-      return false;
-    }
-    headers_.add(name, value);
-    if (iequals(name, "Content-Length")) {
-      if (!allDigits(value) || value.size() > 19) {
-        fail("invalid Content-Length '" + std::string(value) + "'", 0);
-        return false;
+void ResponseParser::failLine(LineResult result) {
+  const bool head = state_ == State::Head;
+  const std::string where = head                         ? "response head"
+                            : step_ == Step::TrailerLine ? "trailer section"
+                                                         : "chunked body";
+  switch (result) {
+    case LineResult::TooLong:
+      if (step_ == Step::ChunkSizeLine) {
+        fail("chunk-size line longer than " + std::to_string(kMaxChunkSizeLine) + " bytes");
+      } else {
+        fail(where + " larger than " + std::to_string(limits_.maxHeadSize) + " bytes");
       }
-      if (haveLength && contentLength != value) {
-        fail("conflicting Content-Length values", 0);
-        return false;
-      }
-      haveLength = true;
-      contentLength = std::string(value);
-    } else if (iequals(name, "Transfer-Encoding")) {
-      transferEncoding = true;
-      chunked = iequals(value, "chunked");
-      if (!chunked) {
-        fail("unsupported Transfer-Encoding '" + std::string(value) + "'", 0);
-        return false;
-      }
-    }
+      break;
+    case LineResult::BareCr:
+      fail("bare CR in the " + where);
+      break;
+    case LineResult::BareLf:
+      fail("bare LF in the " + where + " (lines must end in CRLF)");
+      break;
+    case LineResult::Partial:
+    case LineResult::Complete:
+      break;
   }
-  if (haveLength && transferEncoding) {
-    fail("both Content-Length and Transfer-Encoding", 0);
-    return false;
+}
+
+void ResponseParser::onLine(std::string_view line) {
+  switch (step_) {
+    case Step::StatusLine:
+      if (parseStatusLine(line)) step_ = Step::FieldLine;
+      break;
+    case Step::FieldLine:
+      if (line.empty()) {
+        finishHead();
+      } else {
+        parseFieldLine(line, /*isTrailer=*/false);
+      }
+      break;
+    case Step::ChunkSizeLine:
+      parseChunkSizeLine(line);
+      break;
+    case Step::TrailerLine:
+      // Trailers are checked like header fields, then dropped: nothing here needs them.
+      if (line.empty()) {
+        state_ = State::Complete;
+      } else {
+        parseFieldLine(line, /*isTrailer=*/true);
+      }
+      break;
+    case Step::LengthBody:
+    case Step::UntilCloseBody:
+    case Step::ChunkData:
+    case Step::ChunkDataEnd:
+      break;
   }
-  const bool noBody = status_ < 200 || status_ == 204 || status_ == 304 ||
-                      (connect_ && status_ >= 200 && status_ < 300);
+}
+
+bool ResponseParser::parseStatusLine(std::string_view line) {
+  // HTTP-version SP 3DIGIT [SP reason-phrase], HTTP-version = "HTTP/" DIGIT "." DIGIT.
+  const bool version = line.size() >= 8 && line.substr(0, 5) == "HTTP/" &&
+                       is(line[5], detail::kDigit) && line[6] == '.' && is(line[7], detail::kDigit);
+  if (!version || line.size() < 12 || line[8] != ' ' || !allDigits(line.substr(9, 3)) ||
+      (line.size() > 12 && line[12] != ' ')) {
+    return fail("malformed status line " + quoted(line));
+  }
+  if (line[5] != '1') return fail("unsupported HTTP version " + quoted(line.substr(0, 8)));
+  versionMinor_ = line[7] - '0';
+  status_ = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+  if (status_ < 100) return fail("status code " + quoted(line.substr(9, 3)) + " below 100");
+  const std::string_view reason = line.size() > 13 ? line.substr(13) : std::string_view();
+  if (!detail::allFieldVchar(reason.data(), reason.size())) {
+    return fail("invalid character in the reason phrase " + quoted(reason));
+  }
+  reason_ = std::string(reason);
+  return true;
+}
+
+bool ResponseParser::parseFieldLine(std::string_view line, bool isTrailer) {
+  const std::string kind = isTrailer ? "trailer" : "header";
+  // obs-fold, and whitespace between the status line and the first field (RFC 9112 5.2,
+  // 2.2): both rejected.
+  if (isOws(line.front())) {
+    return fail("obsolete line folding (a " + kind + " line starting with whitespace)");
+  }
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos) return fail(kind + " line without a colon " + quoted(line));
+  const std::string_view name = line.substr(0, colon);
+  if (name.empty()) return fail(kind + " line without a name " + quoted(line));
+  if (isOws(name.back())) return fail("whitespace before the colon in " + quoted(line));
+  if (!isValidFieldName(name)) return fail("invalid " + kind + " name " + quoted(name));
+  const std::string_view value = trimOws(line.substr(colon + 1));
+  if (!isValidFieldValue(value)) {
+    return fail("invalid character in the value of " + kind + " " + quoted(name));
+  }
+  if (!isTrailer) headers_.add(name, value);
+  return true;
+}
+
+bool ResponseParser::finishHead() {
+  headComplete_ = true;
+  // RFC 9112 6.3: these end with the head whatever framing fields they carry.
+  const bool noBody = status_ < 200 || status_ == 204 || status_ == 304 || headRequest_ ||
+                      (connectRequest_ && status_ < 300);
   if (noBody) {
     state_ = State::Complete;
-  } else if (chunked) {
-    framing_ = Framing::Chunked;
+    return true;
+  }
+  const bool hasLength = headers_.contains("Content-Length");
+  if (headers_.contains("Transfer-Encoding")) {
+    // A response framed two ways is how response splitting looks (RFC 9112 6.3).
+    if (hasLength) return fail("both Content-Length and Transfer-Encoding");
+    const std::string codings = headers_.combined("Transfer-Encoding");
+    if (!iequals(codings, "chunked")) {
+      return fail("unsupported Transfer-Encoding " + quoted(codings) +
+                  " (only chunked is implemented)");
+    }
     state_ = State::Body;
-  } else if (haveLength) {
-    std::from_chars(contentLength.data(), contentLength.data() + contentLength.size(), remaining_);
-    framing_ = Framing::Length;
-    state_ = remaining_ == 0 ? State::Complete : State::Body;
+    step_ = Step::ChunkSizeLine;
+    return true;
+  }
+  if (hasLength) {
+    bool first = true;
+    for (const HeaderField& field : headers_) {
+      if (!iequals(field.name, "Content-Length")) continue;
+      std::uint64_t length = 0;
+      const char* end = field.value.data() + field.value.size();
+      const auto [stop, error] = std::from_chars(field.value.data(), end, length);
+      if (!allDigits(field.value) || error != std::errc() || stop != end) {
+        return fail("invalid Content-Length " + quoted(field.value));
+      }
+      if (!first && length != contentLength_) {
+        return fail("conflicting Content-Length values " + std::to_string(contentLength_) +
+                    " and " + std::to_string(length));
+      }
+      contentLength_ = length;
+      first = false;
+    }
+    remaining_ = contentLength_;
+    state_ = contentLength_ == 0 ? State::Complete : State::Body;
+    step_ = Step::LengthBody;
+    return true;
+  }
+  state_ = State::Body;
+  step_ = Step::UntilCloseBody;
+  return true;
+}
+
+bool ResponseParser::parseChunkSizeLine(std::string_view line) {
+  // chunk-size [BWS ";" chunk-ext]: the extensions are skipped, but a control character
+  // in them fails, as in the request parser.
+  std::size_t digits = 0;
+  std::uint64_t size = 0;
+  while (digits < line.size() && is(line[digits], detail::kHex)) {
+    size = size * 16 + static_cast<std::uint64_t>(detail::hexValue(line[digits]));
+    if (++digits > kMaxChunkSizeDigits) return fail("chunk size " + quoted(line) + " too large");
+  }
+  std::string_view rest = line.substr(digits);
+  const std::size_t bws = std::min(rest.find_first_not_of(" \t"), rest.size());
+  rest.remove_prefix(bws);
+  if (digits == 0 || (!rest.empty() && rest.front() != ';') || (bws > 0 && rest.empty())) {
+    return fail("invalid chunk-size line " + quoted(line));
+  }
+  if (!std::all_of(rest.begin(), rest.end(), [](char c) { return is(c, detail::kChunkExt); })) {
+    return fail("invalid character in a chunk extension " + quoted(rest));
+  }
+  if (size == 0) {
+    step_ = Step::TrailerLine;
+    sectionBytes_ = 0;
   } else {
-    framing_ = Framing::UntilClose;
-    state_ = State::Body;
+    step_ = Step::ChunkData;
+    remaining_ = size;
   }
   return true;
+}
+
+void ResponseParser::onChunkDataEnd(char c) {
+  if (!lineCr_) {
+    if (c == '\r') {
+      lineCr_ = true;
+    } else if (c == '\n') {
+      fail("bare LF after chunk data (lines must end in CRLF)");
+    } else {
+      fail("chunk data longer than its chunk size");
+    }
+    return;
+  }
+  lineCr_ = false;
+  if (c != '\n') {
+    fail("bare CR after chunk data");
+    return;
+  }
+  step_ = Step::ChunkSizeLine;
 }
 
 void ResponseParser::keep(std::string_view bytes) {
@@ -166,75 +337,20 @@ void ResponseParser::keep(std::string_view bytes) {
   body_.append(bytes.data(), std::min(bytes.size(), room));
 }
 
-std::size_t ResponseParser::feedBody(std::string_view data) {
-  switch (framing_) {
-    case Framing::Length: {
-      const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, data.size()));
-      keep(data.substr(0, take));
-      remaining_ -= take;
-      if (remaining_ == 0) state_ = State::Complete;
-      return take;
-    }
-    case Framing::UntilClose:
-      keep(data);
-      return data.size();
-    case Framing::Chunked:
-      return feedChunked(data);
-    case Framing::None:
-      break;
-  }
-  return 0;
-}
-
-std::size_t ResponseParser::feedChunked(std::string_view data) {
-  std::size_t pos = 0;
-  while (pos < data.size() && state_ == State::Body) {
-    if (chunkState_ == ChunkState::Data) {
-      const auto take =
-          static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, data.size() - pos));
-      keep(data.substr(pos, take));
-      pos += take;
-      remaining_ -= take;
-      if (remaining_ == 0) chunkState_ = ChunkState::DataEnd;
-      continue;
-    }
-    // Line-oriented states: collect up to CRLF.
-    const auto lf = data.find('\n', pos);
-    const std::size_t end = lf == std::string_view::npos ? data.size() : lf + 1;
-    line_.append(data.data() + pos, end - pos);
-    pos = end;
-    if (line_.size() > kMaxChunkLine) return fail("chunk line too long", pos);
-    if (lf == std::string_view::npos) break;
-    if (line_.size() < 2 || line_[line_.size() - 2] != '\r') return fail("bare LF in a chunk", pos);
-    const std::string_view line(line_.data(), line_.size() - 2);
-    if (chunkState_ == ChunkState::DataEnd) {
-      if (!line.empty()) return fail("chunk data longer than its size", pos);
-      chunkState_ = ChunkState::Size;
-    } else if (chunkState_ == ChunkState::Size) {
-      const std::string_view size = line.substr(0, line.find(';'));
-      std::uint64_t value = 0;
-      const auto [end2, error] = std::from_chars(size.data(), size.data() + size.size(), value, 16);
-      if (error != std::errc() || end2 != size.data() + size.size() || size.empty() ||
-          size.size() > 16) {
-        return fail("invalid chunk size '" + std::string(size.substr(0, 20)) + "'", pos);
-      }
-      remaining_ = value;
-      chunkState_ = value == 0 ? ChunkState::Trailer : ChunkState::Data;
-    } else {  // Trailer: skipped up to the empty line
-      if (line.empty()) state_ = State::Complete;
-    }
-    line_.clear();
-  }
-  return pos;
-}
-
 void ResponseParser::finish() {
-  if (state_ == State::Body && framing_ == Framing::UntilClose) {
-    state_ = State::Complete;
-  } else if (state_ == State::Head || state_ == State::Body) {
-    fail(state_ == State::Head ? "the connection closed inside the response head"
-                               : "the connection closed inside the response body",
-         0);
+  if (state_ == State::Head) {
+    const bool nothing = step_ == Step::StatusLine && line_.empty() && !lineCr_;
+    fail(nothing ? "the connection closed before any response"
+                 : "the connection closed inside the response head");
+  } else if (state_ == State::Body) {
+    if (step_ == Step::UntilCloseBody) {
+      state_ = State::Complete;
+    } else if (step_ == Step::LengthBody) {
+      fail("the connection closed after " + std::to_string(contentLength_ - remaining_) + " of " +
+           std::to_string(contentLength_) + " body bytes");
+    } else {
+      fail("the connection closed inside the chunked body");
+    }
   }
 }
 

@@ -15,7 +15,9 @@ pids=()
 failures=0
 
 cleanup() {
-  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null; done
+  for pid in "${pids[@]}"; do
+    kill -9 "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -29,8 +31,12 @@ check() {  # check DESCRIPTION COMMAND...: fails the test unless COMMAND succeed
   shift
   if "$@"; then echo "ok: $what"; else fail "$what"; fi
 }
-show() {  # the files of a session, for the log of a failure
-  for f in "$work/$1".*; do echo "--- $f" >&2; cat -A "$f" >&2 2>/dev/null | head -20; done
+show() {  # the output of a session, for the log of a failure (not its stdin: a fifo)
+  for f in "$work/$1.out" "$work/$1.err"; do
+    [ -f "$f" ] || continue
+    echo "--- $f" >&2
+    head -c 2000 "$f" | cat -A >&2
+  done
 }
 
 # Starts `aerie serve` on a free port; sets `port`.

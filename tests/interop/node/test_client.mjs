@@ -1,20 +1,37 @@
 // The aerie CLIENT against Node's `ws` server (npm ws, lockfile in this folder).
 //
-// Each case starts a ws server on 127.0.0.1 port 0 and runs the aerie-interop-client driver
-// (tests/interop/client_driver.cpp), which echoes every message with its type until the
-// connection closes and then prints how it closed. The server checks what comes back.
+// Each case starts a ws server on 127.0.0.1 port 0 and runs one of two programs built on the
+// client against it, as a subprocess:
+// - the aerie-interop-client driver (tests/interop/client_driver.cpp), cases without a
+//   prefix: it echoes every message with its type until the connection closes, then prints
+//   how it closed on stdout;
+// - aerie-cat --echo (tools/aerie-cat, docs/client-cli.md), cases "cat.*".
+// The server decides what happens and checks what comes back.
 //
-//   node test_client.mjs --driver PATH --case NAME [--timeout S]
+//   node test_client.mjs --driver PATH --case echo [--timeout S]
+//   node test_client.mjs --cat PATH --case cat.echo [--timeout S]
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
 import { WebSocketServer } from 'ws';
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, v, i, a) => (i % 2 ? pairs : [...pairs, [a[i].replace(/^--/, ''), a[i + 1]]]), []));
+const { values: args } = parseArgs({
+  options: {
+    driver: { type: 'string' },
+    cat: { type: 'string' },
+    cli: { type: 'string' }, // accepted for symmetry with the server tests; no case needs it yet
+    case: { type: 'string' },
+    timeout: { type: 'string', default: '60' },
+  },
+});
 const MIB = 1024 * 1024;
 
+class Failure extends Error {}
+
 function check(condition, message) {
-  if (!condition) throw new Error(message);
+  if (!condition) throw new Failure(message);
 }
 
 async function startServer(options = {}) {
@@ -23,109 +40,240 @@ async function startServer(options = {}) {
   return { wss, url: `ws://127.0.0.1:${wss.address().port}/client` };
 }
 
-function runDriver(url, extra = []) {
-  const child = spawn(args.driver, [url, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => { stdout += d; });
-  child.stderr.on('data', (d) => { stderr += d; });
-  const done = new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, get stderr() { return stderr; } })));
-  return { child, done };
+function driverArgv(url, ...flags) {
+  check(args.driver, 'this case needs --driver PATH (aerie-interop-client)');
+  return [args.driver, url, ...flags];
 }
 
-/** Resolves with the next message as [data, isBinary]. */
-function nextMessage(ws) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no echo within 20 s')), 20000);
-    ws.once('message', (data, isBinary) => { clearTimeout(timer); resolve([data, isBinary]); });
+/** aerie-cat [options] URL, the order docs/client-cli.md shows. */
+function catArgv(url, ...flags) {
+  check(args.cat, 'this case needs --cat PATH (aerie-cat)');
+  return [args.cat, ...flags, url];
+}
+
+const catEchoArgv = (url) => catArgv(url, '--echo', '--show-close');
+
+const children = new Set(); // killed by the watchdog too
+
+/** A client program as a subprocess; `done` resolves with its exit code and output. */
+function runClient(argv) {
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  const result = { code: null, stdout: '', stderr: '' };
+  child.stdout.on('data', (d) => { result.stdout += d; });
+  child.stderr.on('data', (d) => { result.stderr += d; });
+  result.describe = () => `${basename(argv[0])} ${result.code === null ? 'running' : `exit ${result.code}`}`
+    + `; stdout ${JSON.stringify(result.stdout.slice(-2000))}; stderr ${JSON.stringify(result.stderr.slice(-2000))}`;
+  // 'close', not 'exit': the output is complete only once the pipes are closed too.
+  const done = new Promise((resolve) => child.on('close', (code, signal) => {
+    result.code = code ?? signal;
+    resolve(result);
+  }));
+  return { child, result, done };
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([promise, new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Failure(`no ${what} within ${ms / 1000} s`)), ms);
+  })]).finally(() => clearTimeout(timer));
+}
+
+/** Queues the messages of a server-side socket as {data, isBinary}. */
+function messageQueue(ws) {
+  const queue = [];
+  const waiters = [];
+  ws.on('message', (data, isBinary) => {
+    const message = { data: Buffer.from(data), isBinary };
+    const waiter = waiters.shift();
+    if (waiter) waiter(message); else queue.push(message);
   });
+  return (what, ms = 20000) => withTimeout(
+    queue.length ? Promise.resolve(queue.shift()) : new Promise((resolve) => waiters.push(resolve)), ms, what);
 }
 
-async function echoCase(script) {
+/** Serves one connection: `script(ws, next)` runs on it while the program `makeArgv(url)`
+ * runs; returns the program's result (exit code, stdout, stderr). */
+async function runScript(makeArgv, script) {
   const { wss, url } = await startServer();
-  const driver = runDriver(url);
+  const client = runClient(makeArgv(url));
   try {
-    const [ws] = await once(wss, 'connection');
-    await script(ws);
-    const result = await driver.done;
-    check(result.code === 0, `driver exit ${result.code}: ${result.stdout} ${result.stderr}`);
-    return result.stdout;
+    const connected = once(wss, 'connection');
+    const first = await withTimeout(Promise.race([connected, client.done]), 10000, 'connection');
+    check(Array.isArray(first), `the client ended before connecting: ${client.result.describe()}`);
+    const [ws] = first;
+    try {
+      await script(ws, messageQueue(ws));
+    } catch (error) {
+      if (error instanceof Failure) error.message += `; ${client.result.describe()}`;
+      throw error;
+    }
+    await withTimeout(client.done, 10000, `exit of the client: ${client.result.describe()}`);
+    return client.result;
   } finally {
-    driver.child.kill();
+    client.child.kill('SIGKILL');
+    wss.close();
+  }
+}
+
+/** Resolves with the close code the client answered with. */
+async function closeAndWait(ws, code, reason) {
+  const closed = once(ws, 'close');
+  ws.close(code, reason);
+  const [answered] = await withTimeout(closed, 5000, 'close handshake');
+  return answered;
+}
+
+function asciiText(size) {
+  // Printable, without a period, so a moved or repeated chunk changes the content.
+  return randomBytes(Math.ceil((size * 3) / 4) + 3).toString('base64').slice(0, size);
+}
+
+async function echoScript(ws, next) {
+  const payloads = [];
+  for (const size of [0, 1, 125, 126, 65535, 65536, MIB, 16 * MIB]) {
+    payloads.push({ data: Buffer.from(asciiText(size)), isBinary: false });
+    payloads.push({ data: randomBytes(size), isBinary: true });
+  }
+  payloads.push({ data: Buffer.from('aerie \u00e9\u2713\u{1d11e} '.repeat(1000)), isBinary: false });
+  // Everything is sent before any echo is read, so the order is checked, not just content.
+  for (const { data, isBinary } of payloads) ws.send(data, { binary: isBinary });
+  for (const [i, { data, isBinary }] of payloads.entries()) {
+    const echo = await next(`echo #${i} (${data.length} B)`);
+    const kind = (binary) => (binary ? 'binary' : 'text');
+    check(echo.isBinary === isBinary, `echo #${i} (${data.length} B ${kind(isBinary)}) came back as ${kind(echo.isBinary)}`);
+    check(echo.data.equals(data), `echo #${i} (${data.length} B ${kind(isBinary)}) differs: ${echo.data.length} B`);
+  }
+  const answered = await closeAndWait(ws, 1000, 'done');
+  check(answered === 1000, `the client answered the close with ${answered}`);
+}
+
+async function fragmentedScript(ws, next) {
+  // "✓" is split between two frames: UTF-8 is checked over the message, not per frame.
+  const tick = Buffer.from('\u2713');
+  ws.send('frag', { fin: false });
+  ws.ping(Buffer.from('between fragments')); // a control frame inside the message (RFC 6455 5.4)
+  ws.send(Buffer.alloc(0), { binary: false, fin: false });
+  ws.send(Buffer.concat([Buffer.from('mented '), tick.subarray(0, 1)]), { binary: false, fin: false });
+  ws.send(tick.subarray(1), { binary: false, fin: true });
+  const [pong] = await withTimeout(once(ws, 'pong'), 5000, 'pong between fragments');
+  check(pong.toString() === 'between fragments', `pong payload: ${pong}`);
+  const text = await next('the fragmented text echo', 5000);
+  check(!text.isBinary && text.data.toString() === 'fragmented \u2713', `fragmented text echo: ${text.data}`);
+
+  const chunks = [randomBytes(MIB), randomBytes(MIB), randomBytes(MIB)];
+  chunks.forEach((chunk, i) => ws.send(chunk, { binary: true, fin: i === chunks.length - 1 }));
+  const binary = await next('the 3 MiB fragmented echo', 10000);
+  check(binary.isBinary && binary.data.equals(Buffer.concat(chunks)),
+    `3 MiB fragmented binary echo: ${binary.isBinary ? 'binary' : 'text'}, ${binary.data.length} B`);
+  await closeAndWait(ws, 1000);
+}
+
+async function pingScript(ws, next) {
+  for (const payload of [Buffer.from('data'), Buffer.alloc(0), randomBytes(125)]) {
+    const pong = once(ws, 'pong');
+    ws.ping(payload);
+    const [data] = await withTimeout(pong, 5000, `pong to a ${payload.length} B ping`);
+    check(data.equals(payload), `pong payload ${data.toString('hex')}, ping was ${payload.toString('hex')}`);
+  }
+  ws.send('after the pings');
+  const echo = await next('the echo after the pings', 5000);
+  check(echo.data.toString() === 'after the pings', `echo after the pings: ${echo.data}`);
+  await closeAndWait(ws, 1000);
+}
+
+async function serverCloseScript(ws, next) {
+  ws.send('one');
+  const echo = await next('the echo before the close', 5000);
+  check(echo.data.toString() === 'one', `echo before the close: ${echo.data}`);
+  const answered = await closeAndWait(ws, 4001, 'bye');
+  check(answered === 4001, `the client answered the close with ${answered}`);
+}
+
+async function runDenied(makeArgv) {
+  const { wss, url } = await startServer({ verifyClient: (info, cb) => cb(false, 403, 'go away') });
+  const client = runClient(makeArgv(url));
+  try {
+    return await withTimeout(client.done, 10000, 'exit of the client');
+  } finally {
+    client.child.kill('SIGKILL');
     wss.close();
   }
 }
 
 const cases = {
   async echo() {
-    const out = await echoCase(async (ws) => {
-      for (const size of [0, 1, 125, 126, 65535, 65536, MIB, 16 * MIB]) {
-        const text = 'aerie-'.repeat(Math.ceil(size / 6) + 1).slice(0, size);
-        const binary = Buffer.alloc(size, 0);
-        for (let i = 0; i < size; i += 97) binary[i] = i % 251;
-        for (const [payload, isBinary] of [[text, false], [binary, true]]) {
-          ws.send(payload, { binary: isBinary });
-          const [echo, echoBinary] = await nextMessage(ws);
-          check(echoBinary === isBinary, `size ${size}: echo binary=${echoBinary}`);
-          check(Buffer.compare(Buffer.from(echo), Buffer.from(payload)) === 0, `size ${size}: echo differs`);
-        }
-      }
-      ws.close(1000, 'done');
-    });
-    check(out.includes('closed code=1000 reason=done'), `driver output: ${out}`);
+    const result = await runScript((url) => driverArgv(url), echoScript);
+    check(result.code === 0, result.describe());
+    check(result.stdout.includes('closed code=1000 reason=done'), result.describe());
   },
 
   async fragmented() {
-    await echoCase(async (ws) => {
-      ws.send('frag', { fin: false });
-      ws.send('men', { fin: false });
-      ws.send('ted', { fin: true });
-      const [echo, isBinary] = await nextMessage(ws);
-      check(!isBinary && echo.toString() === 'fragmented', `echo: ${echo}`);
-      ws.close();
-    });
+    const result = await runScript((url) => driverArgv(url), fragmentedScript);
+    check(result.code === 0, result.describe());
   },
 
   async ping() {
-    await echoCase(async (ws) => {
-      ws.ping(Buffer.from('are you there'));
-      const [data] = await once(ws, 'pong');
-      check(data.toString() === 'are you there', `pong payload: ${data}`);
-      ws.close();
-    });
+    const result = await runScript((url) => driverArgv(url), pingScript);
+    check(result.code === 0, result.describe());
   },
 
   async server_close() {
-    const out = await echoCase(async (ws) => {
-      ws.close(4001, 'bye');
-      const [code] = await once(ws, 'close');
-      check(code === 4001, `the client answered with ${code}`);
-    });
-    check(out.includes('closed code=4001 reason=bye'), `driver output: ${out}`);
+    const result = await runScript((url) => driverArgv(url), serverCloseScript);
+    check(result.code === 0, result.describe());
+    check(result.stdout.includes('closed code=4001 reason=bye'), result.describe());
   },
 
   async deny() {
-    const { wss, url } = await startServer({ verifyClient: (info, cb) => cb(false, 403, 'go away') });
-    const driver = runDriver(url);
-    try {
-      const result = await driver.done;
-      check(result.code === 1, `driver exit ${result.code}`);
-      check(result.stdout.includes('HandshakeError status=403'), `driver output: ${result.stdout}`);
-    } finally {
-      wss.close();
-    }
+    const result = await runDenied((url) => driverArgv(url));
+    check(result.code === 1, result.describe());
+    check(result.stdout.includes('HandshakeError status=403'), result.describe());
+  },
+
+  async 'cat.echo'() {
+    const result = await runScript(catEchoArgv, echoScript);
+    check(result.code === 0, `expected exit 0: ${result.describe()}`);
+    check(result.stderr.split('\n').includes('closed: 1000 done'),
+      `expected the line 'closed: 1000 done' on stderr: ${result.describe()}`);
+  },
+
+  async 'cat.fragmented'() {
+    const result = await runScript(catEchoArgv, fragmentedScript);
+    check(result.code === 0, `expected exit 0: ${result.describe()}`);
+  },
+
+  async 'cat.ping'() {
+    const result = await runScript(catEchoArgv, pingScript);
+    check(result.code === 0, `expected exit 0: ${result.describe()}`);
+  },
+
+  async 'cat.server_close'() {
+    const result = await runScript(catEchoArgv, serverCloseScript);
+    check(result.code === 0, `--echo exits 0 whatever the code: ${result.describe()}`);
+    check(result.stderr.split('\n').includes('closed: 4001 bye'),
+      `expected the line 'closed: 4001 bye' on stderr: ${result.describe()}`);
+  },
+
+  async 'cat.deny'() {
+    const result = await runDenied((url) => catArgv(url, '--echo'));
+    check(result.code === 1, `expected exit 1: ${result.describe()}`);
+    check(result.stderr.includes('403'), `expected 403 on stderr: ${result.describe()}`);
   },
 };
 
-const timer = setTimeout(() => { console.log(`FAIL: client ${args.case}: watchdog`); process.exit(1); }, Number(args.timeout || 60) * 1000);
+const timer = setTimeout(() => {
+  console.log(`FAIL: client ${args.case}: watchdog after ${args.timeout} s`);
+  for (const child of children) child.kill('SIGKILL');
+  process.exit(1);
+}, Number(args.timeout) * 1000);
 try {
   const started = Date.now();
-  check(cases[args.case], `unknown case ${args.case}`);
+  check(cases[args.case], `unknown case ${args.case}; one of ${Object.keys(cases).join(' ')}`);
   await cases[args.case]();
   console.log(`PASS: client ${args.case} in ${((Date.now() - started) / 1000).toFixed(2)} s`);
   clearTimeout(timer);
   process.exit(0);
 } catch (e) {
-  console.log(`FAIL: client ${args.case}: ${e.stack || e}`);
+  console.log(`FAIL: client ${args.case}: ${e instanceof Failure ? e.message : e.stack || e}`);
   process.exit(1);
 }
