@@ -4,6 +4,7 @@
 #include <cstring>
 #include <limits>
 
+#include "aerie/protocol/header_values.hpp"
 #include "char_class.hpp"
 
 namespace aerie::http {
@@ -13,13 +14,7 @@ namespace {
 using detail::is;
 using detail::isOws;
 
-std::string_view trimOws(std::string_view s) noexcept {
-  while (!s.empty() && isOws(s.front()))
-    s.remove_prefix(1);
-  while (!s.empty() && isOws(s.back()))
-    s.remove_suffix(1);
-  return s;
-}
+using protocol::trimOws;
 
 bool isToken(std::string_view s) noexcept {
   if (s.empty()) return false;

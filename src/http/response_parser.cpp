@@ -4,6 +4,7 @@
 #include <charconv>
 #include <system_error>
 
+#include "aerie/protocol/header_values.hpp"
 #include "char_class.hpp"
 
 namespace aerie::http {
@@ -16,13 +17,7 @@ using detail::isOws;
 constexpr std::size_t kMaxChunkSizeLine = 4096;
 constexpr std::size_t kMaxChunkSizeDigits = 16;  // up to 2^64 - 1
 
-std::string_view trimOws(std::string_view text) noexcept {
-  while (!text.empty() && isOws(text.front()))
-    text.remove_prefix(1);
-  while (!text.empty() && isOws(text.back()))
-    text.remove_suffix(1);
-  return text;
-}
+using protocol::trimOws;
 
 /// Peer bytes for an error message: quoted, at most 64 of them, non-printables escaped
 /// (the message ends up in exceptions and logs).

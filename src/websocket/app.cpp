@@ -353,7 +353,8 @@ ws::SendAwaitable WebsocketApp::fanOut(Opcode opcode, std::string data, std::vec
   std::uint32_t compressedCount = 0;
   const int sharedBits = std::clamp(options_.deflateWindowBits, 9, 15);
   if (options_.perMessageDeflate && options_.deflateNoContextTakeover &&
-      data.size() >= options_.compressionThreshold) {
+      data.size() >= options_.compressionThreshold &&
+      sharedDeflateClients_.load(std::memory_order_relaxed) != 0) {
     compressedCount = static_cast<std::uint32_t>(
         protocol::appendMessage(*compressed, opcode, {data.data(), data.size()},
                                 options_.autoFrameSize, nullptr, &sharedDeflater(sharedBits)));

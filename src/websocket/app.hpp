@@ -56,6 +56,11 @@ class WebsocketApp final : public ws::Endpoint,
   ws::Handler& handler() noexcept { return *handler_; }
   bool stopping() const noexcept { return stopping_.load(std::memory_order_acquire); }
   /// Creates the session for an accepted handshake on `connection`.
+  /// Shared-mode deflate clients come and go (WsSession's constructor and destructor).
+  void sharedDeflateClient(bool joined) noexcept {
+    sharedDeflateClients_.fetch_add(joined ? 1 : static_cast<std::size_t>(-1),
+                                    std::memory_order_relaxed);
+  }
   void open(Connection& connection, std::any handshakeData, std::string pendingBytes,
             std::optional<protocol::DeflateParameters> deflate);
   void dispatchData(ClientId client, ws::Message message);
@@ -90,6 +95,8 @@ class WebsocketApp final : public ws::Endpoint,
   Server* server_ = nullptr;
   std::atomic<bool> started_{false};
   std::atomic<bool> stopping_{false};
+  // Connected clients in shared deflate mode: broadcasts are compressed only if there are.
+  std::atomic<std::size_t> sharedDeflateClients_{0};
   std::atomic<std::uint64_t> nextSequence_{1};
   struct Local {
     std::unordered_map<ClientId, WsSession*> sessions;

@@ -74,6 +74,8 @@ WsSession::WsSession(Connection& connection, std::shared_ptr<WebsocketApp> app, 
     if (!deflate_->serverNoContextTakeover) {
       deflater_ = std::make_unique<protocol::MessageDeflater>(
           deflate_->serverMaxWindowBits, false, app_->options().deflateMemLevel, 6, 0);
+    } else {
+      app_->sharedDeflateClient(true);
     }
   }
   const auto now = Worker::steadyNow();
@@ -81,7 +83,9 @@ WsSession::WsSession(Connection& connection, std::shared_ptr<WebsocketApp> app, 
   connection_.setLowWaterMark(app_->options().lowWaterMark);
 }
 
-WsSession::~WsSession() = default;
+WsSession::~WsSession() {
+  if (deflate_ && !deflater_) app_->sharedDeflateClient(false);
+}
 
 void WsSession::opened() {
   opening_ = false;
