@@ -22,6 +22,8 @@ namespace {
 
 // Timeouts are checked this often; the close period and heartbeats are seconds long.
 constexpr std::chrono::milliseconds kTickInterval{250};
+// How long an inflater with nothing to remember is kept for the next message.
+constexpr std::chrono::seconds kInflaterIdle{5};
 
 thread_local ClientSession* liveSessions = nullptr;
 
@@ -71,13 +73,15 @@ ClientSession::ClientSession(net::Loop& loop, asio::ip::tcp::socket socket, Opti
       remoteAddress_(std::move(remoteAddress)),
       parser_(sink_, parserOptions(options_, deflate.has_value())),
       tick_(loop.io()) {
+  deflate_ = deflate;
   if (deflate) {
     inflater_ = std::make_unique<protocol::MessageInflater>(deflate->serverMaxWindowBits,
                                                             deflate->serverNoContextTakeover);
     parser_.setTransform(inflater_.get());
-    deflater_ = std::make_unique<protocol::MessageDeflater>(deflate->clientMaxWindowBits,
-                                                            deflate->clientNoContextTakeover, 8, 6,
-                                                            options_.compressionThreshold);
+    if (!deflate->clientNoContextTakeover) {
+      deflater_ = std::make_unique<protocol::MessageDeflater>(deflate->clientMaxWindowBits, false,
+                                                              options_.deflateMemLevel, 6, 0);
+    }
   }
   next_ = liveSessions;
   if (next_ != nullptr) next_->prev_ = this;
@@ -351,7 +355,7 @@ void ClientSession::sendMessage(Opcode opcode, std::string_view payload) {
   const std::size_t before = out_.size();
   const std::size_t frames = protocol::appendMessage(
       out_, opcode, {payload.data(), payload.size()}, options_.autoFrameSize,
-      &CsprngMaskKeys::forThisThread(), deflater_.get());
+      &CsprngMaskKeys::forThisThread(), compressorFor(payload.size()));
   countSent(out_.size() - before, frames, true);
   queueFlush();
 }
@@ -366,13 +370,47 @@ void ClientSession::sendFragment(bool binary, bool first, bool fin, std::string_
   if (!binary && (!streamUtf8_.feed(chunk) || (fin && !streamUtf8_.isComplete()))) {
     throw std::invalid_argument("stream(): the text is not valid UTF-8; the chunk was not sent");
   }
+  if (first) streamDeflater_ = startStreamDeflater();
+  std::string compressed;
+  if (streamDeflater_ != nullptr &&
+      !streamDeflater_->compressFragment({chunk.data(), chunk.size()}, fin, compressed)) {
+    throw std::runtime_error("stream(): the compressor failed");
+  }
   streaming_ = !fin;
   const Opcode opcode = !first ? Opcode::Continuation : binary ? Opcode::Binary : Opcode::Text;
   const protocol::MaskKey key = CsprngMaskKeys::forThisThread().next();
   const std::size_t before = out_.size();
-  protocol::appendFrame(out_, opcode, {chunk.data(), chunk.size()}, fin, false, &key);
+  if (streamDeflater_ != nullptr) {
+    protocol::appendFrame(out_, opcode, {compressed.data(), compressed.size()}, fin, first, &key);
+  } else {
+    protocol::appendFrame(out_, opcode, {chunk.data(), chunk.size()}, fin, false, &key);
+  }
+  if (fin) {
+    streamDeflater_ = nullptr;
+    streamOwnDeflater_.reset();
+  }
   countSent(out_.size() - before, 1, fin);
   queueFlush();
+}
+
+protocol::PayloadCompressor* ClientSession::compressorFor(std::size_t size) {
+  if (!deflate_ || size < options_.compressionThreshold) return nullptr;
+  if (deflater_) return deflater_.get();
+  return &protocol::MessageDeflater::sharedForThisThread(deflate_->clientMaxWindowBits);
+}
+
+protocol::MessageDeflater* ClientSession::startStreamDeflater() {
+  if (!deflate_) return nullptr;
+  if (deflater_) return deflater_->canCompress() ? deflater_.get() : nullptr;
+  // Shared mode: the thread's compressor serves whole messages only, so a stream, which is
+  // compressed over several calls, gets its own until it ends.
+  streamOwnDeflater_ = std::make_unique<protocol::MessageDeflater>(
+      deflate_->clientMaxWindowBits, true, options_.deflateMemLevel, 6, 0);
+  if (!streamOwnDeflater_->canCompress()) {
+    streamOwnDeflater_.reset();
+    return nullptr;
+  }
+  return streamOwnDeflater_.get();
 }
 
 void ClientSession::ping(std::string_view payload) {
@@ -550,6 +588,11 @@ void ClientSession::armTick() {
 void ClientSession::onTick() {
   if (finished_) return;
   const auto now = Clock::now();
+  // The server keeps no context between its messages: an idle connection needs no inflater.
+  if (inflater_ && deflate_->serverNoContextTakeover && inflater_->holdsState() &&
+      !parser_.inMessage() && now - lastRead_ >= kInflaterIdle) {
+    inflater_->release();
+  }
   if (closeSent_) {
     if (now - closeStarted_ >= options_.closePeriod) {
       log::debug("client connection to {}: close handshake not done within {} ms, dropping",

@@ -118,6 +118,8 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
   void countSent(std::size_t bytes, std::size_t frames, bool message);
   void armTick();
   void onTick();
+  protocol::PayloadCompressor* compressorFor(std::size_t size);
+  protocol::MessageDeflater* startStreamDeflater();
   bool noMoreMessages() const noexcept;
   /// Received bytes waiting for the application, against Options::receiveWindow.
   std::size_t waitingBytes() const noexcept;
@@ -133,8 +135,14 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
   std::string remoteAddress_;
   ClientParserSink sink_{this};
   protocol::Parser<ClientParserSink> parser_;
-  std::unique_ptr<protocol::MessageInflater> inflater_;  // permessage-deflate, if agreed
+  // permessage-deflate, if agreed. Our compressor is the thread's shared one when the
+  // server agreed client_no_context_takeover (nothing to remember per connection), our own
+  // otherwise; a streamed message in shared mode gets one of its own while it lasts.
+  std::optional<protocol::DeflateParameters> deflate_;
+  std::unique_ptr<protocol::MessageInflater> inflater_;
   std::unique_ptr<protocol::MessageDeflater> deflater_;
+  std::unique_ptr<protocol::MessageDeflater> streamOwnDeflater_;
+  protocol::MessageDeflater* streamDeflater_ = nullptr;
   asio::steady_timer tick_;
 
   // Output.

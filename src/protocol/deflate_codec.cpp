@@ -121,8 +121,7 @@ void MessageDeflater::release() noexcept {
   stream_.reset();
 }
 
-bool MessageDeflater::compress(std::span<const char> message, std::string& out) {
-  if (windowBits_ < 9 || message.size() < threshold_) return false;
+bool MessageDeflater::deflateInto(std::span<const char> input, std::string& out) {
   if (!stream_) {
     stream_ = std::make_unique<Stream>();
     if (deflateInit2(&stream_->z, level_, Z_DEFLATED, -zlibBits(windowBits_), memLevel_,
@@ -132,9 +131,8 @@ bool MessageDeflater::compress(std::span<const char> message, std::string& out) 
     }
   }
   z_stream& z = stream_->z;
-  const std::size_t start = out.size();
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(message.data()));
-  z.avail_in = static_cast<uInt>(message.size());
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
+  z.avail_in = static_cast<uInt>(input.size());
   // Sync flush until all input is in and the output buffer was not filled up.
   do {
     const std::size_t chunk = std::max<std::size_t>(deflateBound(&z, z.avail_in) + 16, 4096);
@@ -146,18 +144,60 @@ bool MessageDeflater::compress(std::span<const char> message, std::string& out) 
     out.resize(before + chunk - z.avail_out);
     if (z.avail_out != 0 && z.avail_in == 0) break;
   } while (true);
-  // Drop the sync flush's empty stored block (RFC 7692 7.2.1).
-  if (out.size() - start >= 4 && out.compare(out.size() - 4, 4, kTail, 4) == 0) {
-    out.resize(out.size() - 4);
+  return true;
+}
+
+namespace {
+// Removes the sync flush's empty stored block from the end of out[start..] (RFC 7692 7.2.1).
+bool stripTail(std::string& out, std::size_t start) {
+  if (out.size() - start < 4 || out.compare(out.size() - 4, 4, kTail, 4) != 0) return false;
+  out.resize(out.size() - 4);
+  return true;
+}
+}  // namespace
+
+bool MessageDeflater::compress(std::span<const char> message, std::string& out) {
+  if (windowBits_ < 9 || message.size() < threshold_) return false;
+  const std::size_t start = out.size();
+  if (!deflateInto(message, out)) {
+    out.resize(start);
+    return false;
   }
+  stripTail(out, start);
   const bool smaller = out.size() - start < message.size();
   if (noContextTakeover_) {
-    deflateReset(&z);
+    deflateReset(&stream_->z);
     return smaller;  // nothing remembered: sending it plain instead is harmless
   }
   // With context takeover the peer must see every byte we fed the compressor, or later
   // back-references would point at history it does not have: keep the compressed form.
   return true;
+}
+
+bool MessageDeflater::compressFragment(std::span<const char> chunk, bool fin, std::string& out) {
+  if (windowBits_ < 9) return false;
+  // Every fragment ends with a sync flush, so the peer can inflate it at once; its empty
+  // stored block (00 00 FF FF) is held back until we know more data follows, because the
+  // message's last one must be left out (RFC 7692 7.2.1) and the peer adds it back.
+  if (!chunk.empty()) {
+    if (heldTail_) out.append(kTail, sizeof kTail);
+    const std::size_t start = out.size();
+    if (!deflateInto(chunk, out)) return false;
+    heldTail_ = stripTail(out, start);
+  }
+  if (fin) {
+    heldTail_ = false;
+    if (noContextTakeover_ && stream_) deflateReset(&stream_->z);
+  }
+  return true;
+}
+
+MessageDeflater& MessageDeflater::sharedForThisThread(int windowBits) {
+  // One per window size: recipients that agreed to a smaller window need their own.
+  thread_local std::unique_ptr<MessageDeflater> deflaters[16];
+  auto& deflater = deflaters[std::clamp(windowBits, 8, 15)];
+  if (!deflater) deflater = std::make_unique<MessageDeflater>(windowBits, true, 8, 6, 0);
+  return *deflater;
 }
 
 }  // namespace aerie::protocol

@@ -355,9 +355,9 @@ ws::SendAwaitable WebsocketApp::fanOut(Opcode opcode, std::string data, std::vec
   if (options_.perMessageDeflate && options_.deflateNoContextTakeover &&
       data.size() >= options_.compressionThreshold &&
       sharedDeflateClients_.load(std::memory_order_relaxed) != 0) {
-    compressedCount = static_cast<std::uint32_t>(
-        protocol::appendMessage(*compressed, opcode, {data.data(), data.size()},
-                                options_.autoFrameSize, nullptr, &sharedDeflater(sharedBits)));
+    compressedCount = static_cast<std::uint32_t>(protocol::appendMessage(
+        *compressed, opcode, {data.data(), data.size()}, options_.autoFrameSize, nullptr,
+        &protocol::MessageDeflater::sharedForThisThread(sharedBits)));
   }
   std::sort(ids.begin(), ids.end());
   auto shared = std::make_shared<const std::vector<ClientId>>(std::move(ids));

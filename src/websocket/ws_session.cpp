@@ -35,13 +35,6 @@ protocol::ParserOptions parserOptions(const ws::Options& options, bool deflate) 
 
 }  // namespace
 
-protocol::MessageDeflater& sharedDeflater(int windowBits) {
-  thread_local std::unique_ptr<protocol::MessageDeflater> deflaters[16];
-  auto& deflater = deflaters[std::clamp(windowBits, 8, 15)];
-  if (!deflater) deflater = std::make_unique<protocol::MessageDeflater>(windowBits, true, 8, 6, 0);
-  return *deflater;
-}
-
 void WsParserSink::onMessageBegin(Opcode opcode, bool compressed) {
   session->onMessageBegin(opcode, compressed);
 }
@@ -353,7 +346,19 @@ void WsSession::sendFragment(std::uint64_t stream, bool binary, bool first, bool
   if (closeSent_ || finished_ || connection_.closed()) return;
   std::string frame;
   const Opcode opcode = !first ? Opcode::Continuation : binary ? Opcode::Binary : Opcode::Text;
-  protocol::appendFrame(frame, opcode, {chunk.data(), chunk.size()}, fin, false, nullptr);
+  if (protocol::MessageDeflater* deflater = streamDeflater(stream, first)) {
+    std::string compressed;
+    if (!deflater->compressFragment({chunk.data(), chunk.size()}, fin, compressed)) {
+      log::error("client {}: the stream's compressor failed -> closing with 1011", id_);
+      close(close_code::InternalError, "Compression failed");
+      return;
+    }
+    protocol::appendFrame(frame, opcode, {compressed.data(), compressed.size()}, fin, first,
+                          nullptr);
+    if (fin) endStreamDeflater(stream);
+  } else {
+    protocol::appendFrame(frame, opcode, {chunk.data(), chunk.size()}, fin, false, nullptr);
+  }
   if (activeStream_ == 0 && first) {
     if (!fin) activeStream_ = stream;
     writeFrames(frame, 1, fin);
@@ -419,8 +424,48 @@ bool WsSession::takesSharedFrames(int windowBits) const noexcept {
 
 protocol::PayloadCompressor* WsSession::compressorFor(std::size_t size) {
   if (!deflate_ || size < app_->options().compressionThreshold) return nullptr;
-  if (deflater_) return deflater_.get();
-  return &sharedDeflater(deflate_->serverMaxWindowBits);
+  if (deflater_) {
+    // A streamed message owns the dedicated compressor's history until it ends: a message
+    // queued behind it goes plain (RSV1 is per message), which leaves that history alone.
+    return activeStream_ != 0 && activeStreamCompressed_ ? nullptr : deflater_.get();
+  }
+  return &protocol::MessageDeflater::sharedForThisThread(deflate_->serverMaxWindowBits);
+}
+
+protocol::MessageDeflater* WsSession::streamDeflater(std::uint64_t stream, bool first) {
+  if (!first) {
+    for (StreamDeflater& entry : streamDeflaters_) {
+      if (entry.stream == stream) return entry.deflater;
+    }
+    return nullptr;  // a stream that started plain stays plain
+  }
+  if (!deflate_) return nullptr;
+  StreamDeflater entry{stream, nullptr, nullptr};
+  if (deflater_) {
+    // Context takeover: only the stream that goes out now may extend the shared history;
+    // one that has to wait behind another is sent plain.
+    if (activeStream_ != 0 || !deflater_->canCompress()) return nullptr;
+    entry.deflater = deflater_.get();
+    activeStreamCompressed_ = true;
+  } else {
+    // Shared mode: a stream is compressed over several calls, so it cannot borrow the
+    // thread's compressor; it gets its own until it ends (no context kept after that).
+    entry.owned = std::make_unique<protocol::MessageDeflater>(
+        deflate_->serverMaxWindowBits, true, app_->options().deflateMemLevel, 6, 0);
+    if (!entry.owned->canCompress()) return nullptr;
+    entry.deflater = entry.owned.get();
+  }
+  streamDeflaters_.push_back(std::move(entry));
+  return streamDeflaters_.back().deflater;
+}
+
+void WsSession::endStreamDeflater(std::uint64_t stream) {
+  for (auto it = streamDeflaters_.begin(); it != streamDeflaters_.end(); ++it) {
+    if (it->stream != stream) continue;
+    if (it->deflater == deflater_.get()) activeStreamCompressed_ = false;
+    streamDeflaters_.erase(it);
+    return;
+  }
 }
 
 bool WsSession::saturated() const noexcept {

@@ -39,10 +39,6 @@ struct WsParserSink {
   void onClose(std::uint16_t code, std::string_view reason);
 };
 
-/// Shared mode: one stateless compressor per thread and window size serves every client
-/// (no context takeover: nothing is remembered between messages), and broadcasts.
-protocol::MessageDeflater& sharedDeflater(int windowBits);
-
 class WsSession final : public Session, public ws::detail::MessageFlow {
  public:
   WsSession(Connection& connection, std::shared_ptr<WebsocketApp> app, ClientId id,
@@ -61,7 +57,7 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
   // Endpoint operations (on this session's thread).
   void sendMessage(protocol::Opcode opcode, std::string_view payload);
   /// Negotiated shared-mode compression that accepts frames compressed (once, for many
-  /// recipients) by sharedDeflater(windowBits).
+  /// recipients) by MessageDeflater::sharedForThisThread(windowBits).
   bool takesSharedFrames(int windowBits) const noexcept;
   /// Frames serialised once for many recipients.
   void sendPrepared(std::string_view frames, std::uint32_t frameCount);
@@ -109,6 +105,9 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
   void releaseFanOutWaiters() noexcept;
   /// The compressor for a message of `size` bytes, if it should be compressed.
   protocol::PayloadCompressor* compressorFor(std::size_t size);
+  /// The compressor of a streamed message (nullptr: the stream goes plain). `first` decides.
+  protocol::MessageDeflater* streamDeflater(std::uint64_t stream, bool first);
+  void endStreamDeflater(std::uint64_t stream);
   /// Opening, rate-limited or a streaming reader behind: no reading from the client.
   bool readingBlocked() const noexcept;
   void resumeReadingIfAllowed();
@@ -140,6 +139,14 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
     bool fin = true;
   };
   std::uint64_t activeStream_ = 0;
+  // Compressed streams: the dedicated compressor (context takeover) or one of their own.
+  struct StreamDeflater {
+    std::uint64_t stream = 0;
+    protocol::MessageDeflater* deflater = nullptr;
+    std::unique_ptr<protocol::MessageDeflater> owned;
+  };
+  std::vector<StreamDeflater> streamDeflaters_;
+  bool activeStreamCompressed_ = false;  // the dedicated compressor is a stream's
   std::deque<Deferred> deferred_;
   std::size_t deferredBytes_ = 0;
 

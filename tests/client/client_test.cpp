@@ -465,6 +465,50 @@ TEST(ClientTest, PerMessageDeflateWithTheAerieServerInBothModes) {
   }
 }
 
+TEST(ClientTest, StreamedMessagesAreCompressedBothWaysInBothModes) {
+  for (const bool shared : {true, false}) {
+    auto handler = std::make_shared<BigSender>();
+    ws::Options options = serverOptions();
+    options.deflateNoContextTakeover = shared;
+    TestServer server(handler, options);
+    std::size_t streamedIn = 0;
+    bool allS = true;
+    std::string echoOfStream;
+    std::string bigAfter;
+    ws::ClientInfo info;
+    const std::string piece(300'000, 'c');
+    aerie::run([&]() -> Task<> {
+      client::Options clientOptions = {};
+      clientOptions.deflateNoContextTakeover = shared;
+      auto connection = co_await websocket::connect(urlOf(server), clientOptions);
+      co_await connection.send("stream 4");  // the server streams 4 MiB of 's'
+      if (auto message = co_await connection.receive()) {
+        while (auto chunk = co_await message->read()) {
+          streamedIn += chunk->size();
+          allS = allS && chunk->find_first_not_of('s') == std::string::npos;
+        }
+      }
+      auto writer = connection.stream();
+      co_await writer.write(piece);
+      co_await writer.write(piece);
+      co_await writer.end(piece);
+      if (auto echo = co_await connection.receive()) echoOfStream = co_await echo->buffer();
+      // Whole messages after the streams: the compressors' history is still in step.
+      co_await connection.send("big 100000");
+      if (auto big = co_await connection.receive()) bigAfter = co_await big->buffer();
+      info = connection.getInfo();
+      co_await connection.close();
+    });
+    EXPECT_EQ(streamedIn, 4u << 20) << "shared " << shared;
+    EXPECT_TRUE(allS);
+    EXPECT_TRUE(echoOfStream == piece + piece + piece) << "shared " << shared;
+    EXPECT_TRUE(bigAfter == std::string(100'000, 'b')) << "shared " << shared;
+    // 4 MiB + 900 KB + 100 KB of single letters must cross the wire compressed.
+    EXPECT_LT(info.bytesRead, 200'000u) << "shared " << shared;
+    EXPECT_LT(info.bytesSent, 20'000u) << "shared " << shared;
+  }
+}
+
 /// Broadcasts every message to everyone else.
 class Broadcaster final : public RecordingHandler {
  protected:
@@ -487,7 +531,9 @@ TEST(ClientTest, BroadcastsAreCompressedOnceForSharedModeRecipients) {
     deflate.perMessageDeflate = true;
     auto sender = co_await websocket::connect(urlOf(server), deflate);
     auto compressed = co_await websocket::connect(urlOf(server), deflate);
-    auto plain = co_await websocket::connect(urlOf(server));
+    client::Options noDeflate;
+    noDeflate.perMessageDeflate = false;
+    auto plain = co_await websocket::connect(urlOf(server), noDeflate);
     co_await aerie::delay(100ms);  // every onOpen ran: all three are broadcast targets
     co_await sender.send(text);
     auto one = co_await compressed.receive();

@@ -307,7 +307,10 @@ TEST(ClientConformance, UnofferedSubprotocolOrExtensionFailsTheHandshake) {
     std::string what;
     aerie::run([&]() -> Task<> {
       try {
-        (void)co_await websocket::connect("ws://127.0.0.1:" + std::to_string(port) + "/");
+        client::Options options;
+        options.perMessageDeflate = false;  // offered by default: here it must not be
+        (void)co_await websocket::connect("ws://127.0.0.1:" + std::to_string(port) + "/",
+                                          options);
       } catch (const client::HandshakeError& e) {
         what = e.what();
       }

@@ -174,6 +174,63 @@ TEST(DeflateCodec, RoundTripsEveryWindowAndContextMode) {
   }
 }
 
+/// A streamed message: each chunk compressed on its own call into its own frame (RSV1 on
+/// the first only), whole messages through the same compressor before and after it.
+TEST(DeflateCodec, StreamedFragmentsRoundTripAndKeepTheHistoryInStep) {
+  std::string text;
+  for (int i = 0; i < 3000; ++i)
+    text += "chunk" + std::to_string(i % 97) + " ";
+  const std::vector<std::vector<std::string>> streams = {
+      {text, text.substr(0, 100), "", text},  // an empty chunk in the middle
+      {"", text, ""},                         // empty first and last (end() without data)
+      {"a", "b", "c"},
+      {text}};
+  for (int bits = 9; bits <= 15; ++bits) {
+    for (bool noContext : {false, true}) {
+      MessageDeflater deflater(bits, noContext, 8, 6, 0);
+      MessageInflater inflater(bits, noContext);
+      ParserOptions options;
+      options.role = Role::Client;
+      options.rsv1Allowed = true;
+      Collect sink;
+      Parser<Collect> parser(sink, options);
+      parser.setTransform(&inflater);
+      for (const auto& chunks : streams) {
+        std::string wire;
+        appendMessage(wire, Opcode::Text, {text.data(), text.size()}, 0, nullptr, &deflater);
+        std::string expected;
+        for (std::size_t i = 0; i < chunks.size(); ++i) {
+          const bool first = i == 0;
+          const bool fin = i + 1 == chunks.size();
+          std::string compressed;
+          ASSERT_TRUE(
+              deflater.compressFragment({chunks[i].data(), chunks[i].size()}, fin, compressed));
+          appendFrame(wire, first ? Opcode::Text : Opcode::Continuation,
+                      {compressed.data(), compressed.size()}, fin, first, nullptr);
+          expected += chunks[i];
+        }
+        sink.data.clear();
+        // The whole message before the stream, then the stream: split in 7-byte reads.
+        for (std::size_t at = 0; at < wire.size(); at += 7) {
+          const std::size_t n = std::min<std::size_t>(7, wire.size() - at);
+          ASSERT_FALSE(parser.consume(wire.data() + at, n).error) << bits << " " << noContext;
+        }
+        ASSERT_EQ(sink.data, text + expected) << "bits " << bits << " noContext " << noContext;
+      }
+      // A whole message after all the streams still inflates: the history stayed in step.
+      std::string wire;
+      appendMessage(wire, Opcode::Text, {text.data(), text.size()}, 0, nullptr, &deflater);
+      sink.data.clear();
+      ASSERT_FALSE(parser.consume(wire.data(), wire.size()).error);
+      ASSERT_EQ(sink.data, text);
+    }
+  }
+  MessageDeflater eight(8, true);
+  std::string out;
+  EXPECT_FALSE(eight.canCompress());
+  EXPECT_FALSE(eight.compressFragment({"x", 1}, true, out));
+}
+
 TEST(DeflateCodec, ContextTakeoverShrinksRepeatsAndWindow8DoesNotCompress) {
   const std::string message(5000, 'z');
   MessageDeflater keeps(15, false, 8, 6, 0);

@@ -119,6 +119,10 @@ Task<int> session(const CatOptions& options) {
   if (options.verbose) {
     std::string text = "connected to " + connection.remoteAddress();
     if (!connection.subprotocol().empty()) text += ", subprotocol " + connection.subprotocol();
+    if (auto extensions = connection.responseHeaders().get("Sec-WebSocket-Extensions")) {
+      text += ", extensions: ";
+      text += *extensions;
+    }
     note(text);
   }
 

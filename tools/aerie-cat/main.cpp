@@ -59,6 +59,14 @@ int main(int argc, char** argv) {
                "Send every message back with its opcode until the server closes; stdin is "
                "ignored and nothing is printed per message (unless -v)")
       ->excludes(binaryOption);
+  bool noDeflate = false;
+  app.add_flag("--no-deflate", noDeflate, "Do not offer permessage-deflate (offered by default)");
+  app.add_flag("--deflate-no-context-takeover", options.client.deflateNoContextTakeover,
+               "Offer permessage-deflate without context takeover either way (less memory, "
+               "less compression)");
+  app.add_option("--deflate-window-bits", options.client.deflateWindowBits,
+                 "Window of our compressor, offered as client_max_window_bits (9..15)")
+      ->check(CLI::Range(8, 15));
   app.add_flag("-v,--verbose", options.verbose, "Diagnostics on stderr");
 
   try {
@@ -68,6 +76,7 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : aerie::cat::kExitUsage;
   }
 
+  options.client.perMessageDeflate = !noDeflate;
   for (const std::string& spec : headers)
     options.headers.push_back(*aerie::cat::parseHeader(spec));
   if (connectTimeoutMs > 0)

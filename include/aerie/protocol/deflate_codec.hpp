@@ -53,17 +53,32 @@ class MessageDeflater final : public PayloadCompressor {
   MessageDeflater& operator=(const MessageDeflater&) = delete;
 
   bool compress(std::span<const char> message, std::string& out) override;
+
+  /// Compresses one fragment of a streamed message (write()/end()), appending to `out`
+  /// what the peer can inflate at once; `fin` ends the message. Always compresses (no
+  /// threshold). The first frame of the message carries RSV1 as usual. False: this window
+  /// cannot compress (8 bits) or zlib failed; send the message plain then.
+  bool compressFragment(std::span<const char> chunk, bool fin, std::string& out);
+  bool canCompress() const noexcept { return windowBits_ >= 9; }
+
   void release() noexcept;
   bool holdsState() const noexcept { return stream_ != nullptr; }
 
+  /// The thread's shared no-context-takeover compressor for `windowBits` (threshold 0: the
+  /// caller applies its own). Each message is compressed on its own, so one compressor
+  /// serves every connection of the thread: the "shared" memory mode.
+  static MessageDeflater& sharedForThisThread(int windowBits);
+
  private:
   struct Stream;
+  bool deflateInto(std::span<const char> input, std::string& out);
 
   int windowBits_;
   bool noContextTakeover_;
   int memLevel_;
   int level_;
   std::size_t threshold_;
+  bool heldTail_ = false;  // compressFragment() kept back a sync flush's 00 00 FF FF
   std::unique_ptr<Stream> stream_;
 };
 
