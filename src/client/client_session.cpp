@@ -88,6 +88,7 @@ ClientSession::ClientSession(net::Loop& loop, asio::ip::tcp::socket socket, Opti
   liveSessions = this;
   lastRead_ = lastPing_ = Clock::now();
   stats_.connectedAt = unixNow();
+  if (deflate) stats_.extensions = protocol::formatDeflateParameters(*deflate);
   std::error_code ignored;
   socket_.non_blocking(true, ignored);
 }

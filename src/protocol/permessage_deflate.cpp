@@ -112,6 +112,15 @@ std::optional<DeflateAgreement> negotiateDeflate(std::span<const ExtensionOffer>
   return std::nullopt;
 }
 
+std::string formatDeflateParameters(const DeflateParameters& parameters) {
+  std::string out(kName);
+  if (parameters.serverNoContextTakeover) out += "; server_no_context_takeover";
+  if (parameters.clientNoContextTakeover) out += "; client_no_context_takeover";
+  out += "; server_max_window_bits=" + std::to_string(parameters.serverMaxWindowBits);
+  out += "; client_max_window_bits=" + std::to_string(parameters.clientMaxWindowBits);
+  return out;
+}
+
 std::string formatDeflateOffer(const DeflateConfig& config) {
   std::string out(kName);
   if (config.serverNoContextTakeover) out += "; server_no_context_takeover";

@@ -141,6 +141,9 @@ void WebsocketApp::open(Connection& connection, std::any handshakeData, std::str
       (nextSequence_.fetch_add(1, std::memory_order_relaxed) << kWorkerBits) | worker;
   auto stats = std::make_shared<ClientStats>();
   stats->connectedAt.store(Worker::unixNow(), std::memory_order_relaxed);
+  if (deflate) stats->extensions = protocol::formatDeflateParameters(*deflate);
+  log::debug("client {} ({}): open, permessage-deflate {}", id, connection.remoteAddress(),
+             deflate ? stats->extensions : std::string("not in use"));
   {
     std::lock_guard lock(registryMutex_);
     registry_.emplace(id, stats);

@@ -19,6 +19,8 @@ struct ClientStats {
   // Guarded by the registry mutex.
   std::uint16_t closeCode = 0;
   std::string closeReason;
+  // Set before the stats are shared, never changed: no guard needed.
+  std::string extensions;
 
   /// Single-writer increment: cheaper than fetch_add, exact because one thread writes.
   static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept {
@@ -41,6 +43,7 @@ struct ClientStats {
     info.lastDataSentAt = lastDataSentAt.load(std::memory_order_relaxed);
     info.closeCode = closeCode;
     info.closeReason = closeReason;
+    info.extensions = extensions;
     return info;
   }
 };

@@ -459,6 +459,8 @@ TEST(ClientTest, PerMessageDeflateWithTheAerieServerInBothModes) {
     EXPECT_TRUE(allEchoed) << "shared " << shared;
     EXPECT_EQ(answer.find("permessage-deflate"), 0u) << answer;
     EXPECT_EQ(answer.find("no_context_takeover") != std::string::npos, shared) << answer;
+    EXPECT_EQ(info.extensions.find("permessage-deflate"), 0u) << info.extensions;
+    EXPECT_EQ(info.extensions.find("client_no_context_takeover") != std::string::npos, shared);
     // 3 x 200 KB of one letter must cross the wire compressed, both ways.
     EXPECT_LT(info.bytesSent, 3u * 60'000 + 3u * 1'000) << "shared " << shared;
     EXPECT_LT(info.bytesRead, 3u * 60'000 + 3u * 1'000) << "shared " << shared;

@@ -243,6 +243,7 @@ TEST_P(EndpointTest, GetInfoCountsAKnownExchangeExactly) {
   }
   EXPECT_GE(info->lastReadAt, info->connectedAt);
   EXPECT_EQ(info->closedAt, 0);
+  EXPECT_EQ(info->extensions, "") << "the raw client offers no extension";
   EXPECT_EQ(info->closeCode, 0);
 }
 

@@ -51,6 +51,10 @@ struct DeflateAgreement {
 std::optional<DeflateAgreement> negotiateDeflate(std::span<const ExtensionOffer> offers,
                                                  const DeflateConfig& config);
 
+/// Every agreed parameter spelled out ("permessage-deflate; server_no_context_takeover;
+/// server_max_window_bits=15; client_max_window_bits=15"): for logs and ClientInfo.
+std::string formatDeflateParameters(const DeflateParameters& parameters);
+
 /// Client: the permessage-deflate offer for Sec-WebSocket-Extensions.
 std::string formatDeflateOffer(const DeflateConfig& config);
 

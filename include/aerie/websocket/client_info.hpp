@@ -23,6 +23,9 @@ struct ClientInfo {
   std::int64_t lastDataSentAt = 0;
   std::uint16_t closeCode = 0;  // 0 while open
   std::string closeReason;
+  /// The extensions in use, as agreed in the handshake (e.g. "permessage-deflate;
+  /// server_no_context_takeover; ..."); empty when none.
+  std::string extensions;
 };
 
 }  // namespace aerie::ws
