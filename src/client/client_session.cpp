@@ -65,10 +65,12 @@ void ClientParserSink::onClose(std::uint16_t code, std::string_view reason) {
 
 ClientSession::ClientSession(net::Loop& loop, asio::ip::tcp::socket socket, Options options,
                              std::string remoteAddress,
-                             std::optional<protocol::DeflateParameters> deflate)
+                             std::optional<protocol::DeflateParameters> deflate,
+                             std::unique_ptr<net::TlsChannel> tls)
     : loop_(loop),
       socket_(std::move(socket)),
       fd_(socket_.native_handle()),
+      tls_(std::move(tls)),
       options_(options),
       remoteAddress_(std::move(remoteAddress)),
       parser_(sink_, parserOptions(options_, deflate.has_value())),
@@ -148,10 +150,16 @@ void ClientSession::scheduleRead() {
 void ClientSession::onReadable(const std::error_code& error) {
   readArmed_ = false;
   if (error || finished_) return;
+  if (tlsWriteWantsRead_) {
+    tlsWriteWantsRead_ = false;
+    flush();
+    if (finished_) return;
+  }
   std::span<char> buffer = loop_.receiveBuffer();
   bool drained = false;
   inRead_ = true;
-  for (int round = 0; round < 4 && !finished_ && !readPaused_ && !eofSeen_; ++round) {
+  if (tls_) readTls(buffer, drained);
+  for (int round = 0; round < 4 && !tls_ && !finished_ && !readPaused_ && !eofSeen_; ++round) {
     const ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
     if (n > 0) {
       if (writeShut_ && closeReceived_) continue;  // closing: only the FIN matters now
@@ -173,12 +181,74 @@ void ClientSession::onReadable(const std::error_code& error) {
   inRead_ = false;
   if (finished_) return;
   flush();  // corking: what this read produced (pongs, replies) leaves in one send()
-  if (finished_ || readPaused_ || eofSeen_ || readArmed_) return;
+  if (finished_ || readPaused_ || eofSeen_ || readArmed_ || tlsReadWantsWrite_) return;
   if (drained) {
     armRead();
   } else {
     scheduleRead();  // more may be waiting: carry on after the other ready connections
   }
+}
+
+void ClientSession::readTls(std::span<char> buffer, bool& drained) {
+  // One TLS read returns one record at most: read on until OpenSSL wants the socket.
+  std::size_t total = 0;
+  while (!finished_ && !readPaused_ && !eofSeen_ && total < 4 * buffer.size()) {
+    const net::TlsResult r = tls_->read(buffer.data(), buffer.size());
+    switch (r.status) {
+      case net::TlsStatus::Ok:
+        total += r.bytes;
+        if (writeShut_ && closeReceived_) continue;  // closing: only the FIN matters now
+        parse(buffer.data(), r.bytes);
+        continue;
+      case net::TlsStatus::WantRead:
+        drained = true;
+        return;
+      case net::TlsStatus::WantWrite:
+        drained = true;
+        tlsReadWantsWrite_ = true;
+        if (!writeArmed_) armWrite();
+        return;
+      case net::TlsStatus::Closed:
+        onEof(nullptr);
+        return;
+      case net::TlsStatus::Failed:
+        onEof(("TLS: " + tls_->error()).c_str());
+        return;
+    }
+  }
+}
+
+ssize_t ClientSession::sendSome(const char* data, std::size_t size) {
+  if (!tls_) {
+    while (true) {
+      const ssize_t n = ::send(fd_, data, size, MSG_NOSIGNAL);
+      if (n >= 0) return n;
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        armWrite();
+        return 0;
+      }
+      onEof(std::strerror(errno));
+      return -1;
+    }
+  }
+  const net::TlsResult r = tls_->write(data, size);
+  switch (r.status) {
+    case net::TlsStatus::Ok:
+      return static_cast<ssize_t>(r.bytes);
+    case net::TlsStatus::WantWrite:
+      armWrite();
+      return 0;
+    case net::TlsStatus::WantRead:
+      tlsWriteWantsRead_ = true;
+      if (!readArmed_ && !readPaused_) armRead();
+      return 0;
+    case net::TlsStatus::Closed:
+    case net::TlsStatus::Failed:
+      onEof(("TLS: " + tls_->error()).c_str());
+      return -1;
+  }
+  return -1;
 }
 
 void ClientSession::onEof(const char* error) {
@@ -470,25 +540,24 @@ void ClientSession::armWrite() {
   socket_.async_wait(asio::ip::tcp::socket::wait_write,
                      [self = shared_from_this()](const std::error_code& error) {
                        self->writeArmed_ = false;
-                       if (!error) self->flush();
+                       if (error) return;
+                       if (self->tlsReadWantsWrite_) {
+                         self->tlsReadWantsWrite_ = false;
+                         if (!self->readArmed_ && !self->readPaused_ && !self->eofSeen_) {
+                           self->scheduleRead();
+                         }
+                       }
+                       self->flush();
                      });
 }
 
 void ClientSession::flush() {
   if (finished_) return;
-  while (outHead_ < out_.size() && !writeArmed_) {
-    const ssize_t n = ::send(fd_, out_.data() + outHead_, out_.size() - outHead_, MSG_NOSIGNAL);
-    if (n > 0) {
-      outHead_ += static_cast<std::size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      armWrite();
-      break;
-    }
-    onEof(std::strerror(errno));
-    return;
+  while (outHead_ < out_.size() && !writeArmed_ && !tlsWriteWantsRead_) {
+    const ssize_t n = sendSome(out_.data() + outHead_, out_.size() - outHead_);
+    if (n < 0) return;  // the session ended
+    if (n == 0) break;  // a wait is armed
+    outHead_ += static_cast<std::size_t>(n);
   }
   const std::size_t buffered = out_.size() - outHead_;
   if (buffered == 0) {
@@ -504,6 +573,7 @@ void ClientSession::flush() {
   }
   if (buffered == 0 && shutdownPending_ && !writeShut_) {
     writeShut_ = true;
+    if (tls_) tls_->shutdown();  // close_notify before the FIN
     ::shutdown(fd_, SHUT_WR);
     if (eofSeen_) terminate();
   }

@@ -25,6 +25,7 @@
 #include "aerie/websocket/client_info.hpp"
 #include "aerie/websocket/message.hpp"
 #include "net/loop.hpp"
+#include "net/tls.hpp"
 
 namespace aerie::client::detail {
 
@@ -44,7 +45,8 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
  public:
   ClientSession(net::Loop& loop, asio::ip::tcp::socket socket, Options options,
                 std::string remoteAddress,
-                std::optional<protocol::DeflateParameters> deflate = std::nullopt);
+                std::optional<protocol::DeflateParameters> deflate = std::nullopt,
+                std::unique_ptr<net::TlsChannel> tls = nullptr);
   ~ClientSession();
   ClientSession(const ClientSession&) = delete;
   ClientSession& operator=(const ClientSession&) = delete;
@@ -118,6 +120,10 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
   void countSent(std::size_t bytes, std::size_t frames, bool message);
   void armTick();
   void onTick();
+  /// onReadable()'s loop for wss://; false when the session ended.
+  void readTls(std::span<char> buffer, bool& drained);
+  /// One send, plain or TLS: bytes taken, 0 = a wait is armed, -1 = the session ended.
+  ssize_t sendSome(const char* data, std::size_t size);
   protocol::PayloadCompressor* compressorFor(std::size_t size);
   protocol::MessageDeflater* startStreamDeflater();
   bool noMoreMessages() const noexcept;
@@ -131,6 +137,9 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
   net::Loop& loop_;
   asio::ip::tcp::socket socket_;
   int fd_;
+  std::unique_ptr<net::TlsChannel> tls_;  // wss://; null for ws://
+  bool tlsReadWantsWrite_ = false;
+  bool tlsWriteWantsRead_ = false;
   Options options_;
   std::string remoteAddress_;
   ClientParserSink sink_{this};

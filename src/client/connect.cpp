@@ -16,6 +16,7 @@
 #include "aerie/protocol/header_values.hpp"
 #include "aerie/protocol/permessage_deflate.hpp"
 #include "client/client_session.hpp"
+#include "client/client_tls.hpp"
 #include "client/mask_keys.hpp"
 #include "client/proxy_settings.hpp"
 #include "client/socket_ops.hpp"
@@ -91,7 +92,8 @@ Task<tcp::socket> connectAny(net::Loop& loop, const std::string& host, std::uint
 /// Reads an HTTP response head (and, unless it is a 101 or a tunnel, its body) into
 /// `parser`. What follows the head stays in `buffer`.
 Task<> readResponse(tcp::socket& socket, http::ResponseParser& parser, std::string& buffer,
-                    const detail::Deadline& deadline, const std::string& what) {
+                    const detail::Deadline& deadline, const std::string& what,
+                    net::TlsChannel* tls = nullptr) {
   std::size_t offset = 0;
   while (true) {
     if (offset < buffer.size()) {
@@ -105,7 +107,7 @@ Task<> readResponse(tcp::socket& socket, http::ResponseParser& parser, std::stri
     if (offset < buffer.size()) continue;
     buffer.clear();
     offset = 0;
-    if (!co_await detail::readSome(socket, buffer, deadline, what)) {
+    if (!co_await detail::readSome(socket, buffer, deadline, what, tls)) {
       parser.finish();
       if (parser.state() == http::ResponseParser::State::Complete) break;
       throw ConnectError(what + ": the connection closed before a complete response");
@@ -126,10 +128,8 @@ Task<Connection> connect(Handshake handshake, ConnectOptions connectOptions, Opt
   const detail::WsUrlResult parsed = detail::parseWsUrl(handshake.url);
   if (!parsed.url) throw InvalidArgument(parsed.error);
   const detail::WsUrl& url = *parsed.url;
-  if (url.secure) {
-    throw InvalidArgument("cannot connect to " + handshake.url +
-                          ": wss:// needs TLS, which this aerie build does not have yet");
-  }
+  std::shared_ptr<net::TlsContext> tlsContext;
+  if (url.secure) tlsContext = detail::clientTlsContext(connectOptions.tls);
 
   std::optional<detail::ProxySettings> proxy;
   if (!connectOptions.proxy.empty()) {
@@ -167,6 +167,18 @@ Task<Connection> connect(Handshake handshake, ConnectOptions connectOptions, Opt
       socket = co_await connectAny(*loop, url.host, url.port, connectOptions, deadline);
     }
   }
+  // TLS (through the tunnel, when there is one), within connectTimeout too.
+  std::unique_ptr<net::TlsChannel> tls;
+  if (tlsContext) {
+    const TlsOptions& tlsOptions = connectOptions.tls;
+    const std::string& name = tlsOptions.serverName.empty() ? url.host : tlsOptions.serverName;
+    tls = net::TlsChannel::connect(tlsContext->get(), socket.native_handle(), name,
+                                   !tlsOptions.insecureSkipVerification);
+    if (!tls) throw TlsError("TLS: cannot create a session: " + net::takeOpenSslError());
+    detail::Deadline deadline(*loop, connectOptions.connectTimeout);
+    deadline.guard(&socket);
+    co_await detail::tlsHandshake(socket, *tls, deadline, "TLS handshake with " + url.authority());
+  }
   std::error_code ignored;
   const tcp::endpoint peer = socket.remote_endpoint(ignored);
   const std::string remoteAddress = describe(peer);
@@ -202,8 +214,8 @@ Task<Connection> connect(Handshake handshake, ConnectOptions connectOptions, Opt
     detail::Deadline deadline(*loop, connectOptions.handshakeTimeout);
     deadline.guard(&socket);
     const std::string what = "WebSocket handshake with " + handshake.url;
-    co_await detail::writeAll(socket, std::move(head), deadline, what);
-    co_await readResponse(socket, response, buffer, deadline, what);
+    co_await detail::writeAll(socket, std::move(head), deadline, what, tls.get());
+    co_await readResponse(socket, response, buffer, deadline, what, tls.get());
   }
   if (response.status() != 101) {
     throw HandshakeError("the server refused the WebSocket handshake for " + handshake.url +
@@ -244,14 +256,19 @@ Task<Connection> connect(Handshake handshake, ConnectOptions connectOptions, Opt
       const protocol::MaskKey mask = detail::CsprngMaskKeys::forThisThread().next();
       protocol::appendCloseFrame(close, protocol::close_code::MandatoryExtension,
                                  "unacceptable extension answer", &mask);
-      (void)::send(socket.native_handle(), close.data(), close.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (tls) {
+        (void)tls->write(close.data(), close.size());
+      } else {
+        (void)::send(socket.native_handle(), close.data(), close.size(),
+                     MSG_NOSIGNAL | MSG_DONTWAIT);
+      }
       throw HandshakeError("the server at " + handshake.url + " " + refusal, response.status(),
                            response.headers(), {});
     }
   }
 
   auto session = std::make_shared<detail::ClientSession>(*loop, std::move(socket), options,
-                                                         remoteAddress, deflate);
+                                                         remoteAddress, deflate, std::move(tls));
   session->subprotocol = std::string(check.subprotocol);
   session->responseHeaders = response.headers();
   session->start(std::move(buffer));

@@ -56,8 +56,24 @@ namespace {
 }  // namespace
 
 Task<> writeAll(asio::ip::tcp::socket& socket, std::string data, const Deadline& deadline,
-                std::string what) {
+                std::string what, net::TlsChannel* tls) {
   std::size_t done = 0;
+  while (tls != nullptr && done < data.size()) {
+    const net::TlsResult r = tls->write(data.data() + done, data.size() - done);
+    if (r.status == net::TlsStatus::Ok) {
+      done += r.bytes;
+      continue;
+    }
+    if (r.status == net::TlsStatus::Closed) fail(deadline, what, "the connection closed");
+    if (r.status == net::TlsStatus::Failed) fail(deadline, what, tls->error());
+    if (deadline.expired()) fail(deadline, what, "");
+    const std::error_code error = co_await WaitAwaiter{socket,
+                                                       r.status == net::TlsStatus::WantRead
+                                                           ? asio::ip::tcp::socket::wait_read
+                                                           : asio::ip::tcp::socket::wait_write,
+                                                       {}};
+    if (error) fail(deadline, what, error.message());
+  }
   while (done < data.size()) {
     const ssize_t n =
         ::send(socket.native_handle(), data.data() + done, data.size() - done, MSG_NOSIGNAL);
@@ -78,8 +94,24 @@ Task<> writeAll(asio::ip::tcp::socket& socket, std::string data, const Deadline&
 }
 
 Task<bool> readSome(asio::ip::tcp::socket& socket, std::string& out, const Deadline& deadline,
-                    std::string what) {
+                    std::string what, net::TlsChannel* tls) {
   std::array<char, 16 * 1024> buffer;
+  while (tls != nullptr) {
+    const net::TlsResult r = tls->read(buffer.data(), buffer.size());
+    if (r.status == net::TlsStatus::Ok) {
+      out.append(buffer.data(), r.bytes);
+      co_return true;
+    }
+    if (r.status == net::TlsStatus::Closed) co_return false;
+    if (r.status == net::TlsStatus::Failed) fail(deadline, what, tls->error());
+    if (deadline.expired()) fail(deadline, what, "");
+    const std::error_code error = co_await WaitAwaiter{socket,
+                                                       r.status == net::TlsStatus::WantRead
+                                                           ? asio::ip::tcp::socket::wait_read
+                                                           : asio::ip::tcp::socket::wait_write,
+                                                       {}};
+    if (error) fail(deadline, what, error.message());
+  }
   while (true) {
     const ssize_t n = ::recv(socket.native_handle(), buffer.data(), buffer.size(), 0);
     if (n > 0) {

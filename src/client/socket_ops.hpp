@@ -15,6 +15,7 @@
 #include "aerie/client/connect_options.hpp"
 #include "aerie/core/task.hpp"
 #include "net/loop.hpp"
+#include "net/tls.hpp"
 
 namespace aerie::client::detail {
 
@@ -102,12 +103,13 @@ std::vector<asio::ip::tcp::endpoint> orderEndpoints(std::vector<asio::ip::tcp::e
 
 /// Writes all of `data` to the non-blocking `socket`. Throws TimeoutError when `deadline`
 /// cancelled the wait, ConnectError for other failures; `what` names the step.
+/// With `tls`, through it (the handshake done).
 Task<> writeAll(asio::ip::tcp::socket& socket, std::string data, const Deadline& deadline,
-                std::string what);
+                std::string what, net::TlsChannel* tls = nullptr);
 
 /// Reads what is available (waiting for at least one byte) and appends it to `out`.
 /// Returns false on EOF. Throws like writeAll().
 Task<bool> readSome(asio::ip::tcp::socket& socket, std::string& out, const Deadline& deadline,
-                    std::string what);
+                    std::string what, net::TlsChannel* tls = nullptr);
 
 }  // namespace aerie::client::detail

@@ -27,6 +27,12 @@ void Connection::setSession(std::unique_ptr<Session> session) {
   session_ = std::move(session);
 }
 
+void Connection::enableTls(std::unique_ptr<net::TlsChannel> tls,
+                           std::shared_ptr<const void> owner) {
+  tls_ = std::move(tls);
+  tlsOwner_ = std::move(owner);
+}
+
 void Connection::resumeReading() {
   readPaused_ = false;
   if (!readArmed_ && !closed_ && !eofSeen_) scheduleRead();
@@ -60,11 +66,16 @@ void Connection::onReadable(const std::error_code& error) {
     release();
     return;
   }
+  if (tlsWriteWantsRead_) {  // TLS could not write on until it read (a key update)
+    tlsWriteWantsRead_ = false;
+    flush();
+  }
   std::span<char> buffer = worker_.loop().receiveBuffer();
   // Read until the socket is empty: one wake-up serves everything that arrived. Bounded,
   // so one busy client cannot starve the others on this loop.
   bool drained = false;  // the socket had nothing more: the next arrival raises an event
-  for (int round = 0; round < 4 && !closed_ && !readPaused_; ++round) {
+  if (tls_) readTls(buffer, drained);
+  for (int round = 0; round < 4 && !tls_ && !closed_ && !readPaused_; ++round) {
     const ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
     if (n > 0) {
       bytesRead_ += static_cast<std::uint64_t>(n);
@@ -93,7 +104,7 @@ void Connection::onReadable(const std::error_code& error) {
     // The session may have re-armed already (e.g. resumeReading() once a WebSocket's
     // onOpen finished inside this read): a second pending wait would wake us twice per
     // event for the rest of the connection's life.
-    if (!readPaused_ && !eofSeen_ && !readArmed_) {
+    if (!readPaused_ && !eofSeen_ && !readArmed_ && !tlsReadWantsWrite_) {
       // More may be waiting after the bounded rounds: carry on after the other ready
       // connections rather than wait for an event that will not come.
       if (drained) {
@@ -104,6 +115,78 @@ void Connection::onReadable(const std::error_code& error) {
     }
   }
   release();
+}
+
+void Connection::readTls(std::span<char> buffer, bool& drained) {
+  // A TLS read returns at most one record (16 KiB), so a short read says nothing about the
+  // socket: read on until OpenSSL wants more bytes than the socket has. Bounded like the
+  // plain loop (4 buffers' worth per wake-up).
+  std::size_t total = 0;
+  while (!closed_ && !readPaused_ && total < 4 * buffer.size()) {
+    const net::TlsResult r = tls_->read(buffer.data(), buffer.size());
+    switch (r.status) {
+      case net::TlsStatus::Ok:
+        total += r.bytes;
+        bytesRead_ += r.bytes;
+        if (shutdownPending_ || writeShut_) continue;  // closing: discard until FIN
+        session_->onBytes(buffer.data(), r.bytes);
+        continue;
+      case net::TlsStatus::WantRead:
+        drained = true;
+        return;
+      case net::TlsStatus::WantWrite:  // handshake output the socket did not take yet
+        drained = true;
+        tlsReadWantsWrite_ = true;
+        if (!writeArmed_) armWrite();
+        return;
+      case net::TlsStatus::Closed:
+        handleEof();
+        return;
+      case net::TlsStatus::Failed:
+        // A plain-HTTP request on a TLS port, a failed handshake, a corrupt record.
+        log::info("{}: TLS {}: {} -> closing", remoteAddress_,
+                  tls_->handshakeDone() ? "error" : "handshake failed", tls_->error());
+        eofSeen_ = true;
+        if (session_) session_->onEof();
+        close();
+        return;
+    }
+  }
+}
+
+ssize_t Connection::sendSome(const char* data, std::size_t size) {
+  if (!tls_) {
+    while (true) {
+      const ssize_t n = ::send(fd_, data, size, MSG_NOSIGNAL);
+      if (n >= 0) return n;
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        armWrite();
+        return 0;
+      }
+      writeFailed(errno);
+      return -1;
+    }
+  }
+  const net::TlsResult r = tls_->write(data, size);
+  switch (r.status) {
+    case net::TlsStatus::Ok:
+      return static_cast<ssize_t>(r.bytes);
+    case net::TlsStatus::WantWrite:
+      armWrite();
+      return 0;
+    case net::TlsStatus::WantRead:
+      // Writing must wait for bytes from the peer; the next readable event flushes.
+      tlsWriteWantsRead_ = true;
+      if (!readArmed_ && !readPaused_) armRead();
+      return 0;
+    case net::TlsStatus::Closed:
+    case net::TlsStatus::Failed:
+      log::debug("connection {}: TLS write failed: {}", remoteAddress_, tls_->error());
+      writeFailed(EPIPE);
+      return -1;
+  }
+  return -1;
 }
 
 bool Connection::peerHungUp() const noexcept {
@@ -133,20 +216,12 @@ void Connection::commitWrite() {
 
 void Connection::flush() {
   if (closed_) return;
-  while (outHead_ < out_.size() && !writeArmed_) {
-    const ssize_t n = ::send(fd_, out_.data() + outHead_, out_.size() - outHead_, MSG_NOSIGNAL);
-    if (n > 0) {
-      outHead_ += static_cast<std::size_t>(n);
-      bytesSent_ += static_cast<std::uint64_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      armWrite();
-      break;
-    }
-    writeFailed(errno);
-    return;
+  while (outHead_ < out_.size() && !writeArmed_ && !tlsWriteWantsRead_) {
+    const ssize_t n = sendSome(out_.data() + outHead_, out_.size() - outHead_);
+    if (n < 0) return;  // failed: the connection is closed
+    if (n == 0) break;  // would block: a wait is armed
+    outHead_ += static_cast<std::size_t>(n);
+    bytesSent_ += static_cast<std::uint64_t>(n);
   }
   if (outHead_ == out_.size()) {
     out_.clear();
@@ -162,6 +237,7 @@ void Connection::flush() {
     if (shutdownPending_ && !writeShut_) {
       shutdownPending_ = false;
       writeShut_ = true;
+      if (tls_) tls_->shutdown();  // close_notify before the FIN
       ::shutdown(fd_, SHUT_WR);
       if (eofSeen_) {
         close();
@@ -175,7 +251,13 @@ void Connection::flush() {
 
 void Connection::onWritable(const std::error_code& error) {
   writeArmed_ = false;
-  if (!error && !closed_) flush();
+  if (!error && !closed_) {
+    if (tlsReadWantsWrite_) {  // the handshake's output can go on: so can reading
+      tlsReadWantsWrite_ = false;
+      if (!readArmed_ && !readPaused_ && !eofSeen_) scheduleRead();
+    }
+    flush();
+  }
   release();
 }
 

@@ -12,10 +12,12 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
 #include "net/loop.hpp"
+#include "net/tls.hpp"
 
 namespace aerie::detail {
 
@@ -55,6 +57,9 @@ class Connection {
   const std::string& remoteIp() const noexcept { return remoteIp_; }
 
   void setSession(std::unique_ptr<Session> session);
+  /// Speaks TLS from now on (before the first read). `owner` keeps the contexts alive.
+  void enableTls(std::unique_ptr<net::TlsChannel> tls, std::shared_ptr<const void> owner);
+  bool encrypted() const noexcept { return tls_ != nullptr; }
   Session* session() noexcept { return session_.get(); }
 
   /// Starts waiting for input (no-op while paused or already waiting).
@@ -107,6 +112,10 @@ class Connection {
   void scheduleRead();
   void armWrite();
   void onReadable(const std::error_code& error);
+  /// onReadable()'s loop for TLS: records are decrypted into the same receive buffer.
+  void readTls(std::span<char> buffer, bool& drained);
+  /// One send (plain or TLS): bytes accepted, 0 = would block (a wait is armed), -1 = failed.
+  ssize_t sendSome(const char* data, std::size_t size);
   void onWritable(const std::error_code& error);
   void handleEof();
   void writeFailed(int err);
@@ -117,6 +126,10 @@ class Connection {
   std::string remoteAddress_;
   std::string remoteIp_;
   std::unique_ptr<Session> session_;
+  std::unique_ptr<net::TlsChannel> tls_;  // null: plain TCP
+  std::shared_ptr<const void> tlsOwner_;
+  bool tlsReadWantsWrite_ = false;  // TLS needs to write before it can read on
+  bool tlsWriteWantsRead_ = false;  // ...or to read before it can write on
   std::string out_;
   std::size_t outHead_ = 0;
   std::size_t lowWaterMark_ = 0;

@@ -22,4 +22,14 @@ Host& Host::use(Responder responder) {
   return *this;
 }
 
+Host& Host::encrypt(std::string_view certificateFile, std::string_view privateKeyFile,
+                    std::string_view passphrase) {
+  if (certificateFile.empty() || privateKeyFile.empty()) {
+    throw std::invalid_argument("Host::encrypt: a certificate file and a key file are needed");
+  }
+  certificates_.push_back(TlsCertificate{std::string(certificateFile), std::string(privateKeyFile),
+                                         std::string(passphrase)});
+  return *this;
+}
+
 }  // namespace aerie

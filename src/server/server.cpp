@@ -21,6 +21,10 @@ void Server::stop() {
 void Server::wait() {
   impl_->wait();
 }
+
+void Server::reloadCertificates() {
+  impl_->reloadTls();
+}
 Server::State Server::state() const noexcept {
   return impl_->state();
 }

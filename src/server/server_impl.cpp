@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <functional>
 #include <future>
 #include <stdexcept>
 #include <thread>
@@ -20,6 +21,7 @@
 #include "core/log.hpp"
 #include "server/connection.hpp"
 #include "server/http_session.hpp"
+#include "server/server_tls.hpp"
 #include "server/worker.hpp"
 
 namespace aerie::detail {
@@ -103,12 +105,14 @@ std::uint16_t boundPort(int fd) {
   return ntohs(reinterpret_cast<sockaddr_in6&>(storage).sin6_port);
 }
 
-/// The signals that stop the server gracefully.
+/// The signals run() takes: SIGINT/SIGTERM stop the server gracefully, SIGHUP reloads the
+/// TLS certificates (blocked from start() to run() too, so it cannot kill the process).
 sigset_t stopSignals() noexcept {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   return set;
 }
 
@@ -144,6 +148,12 @@ void ServerImpl::start() {
   if (host_.addresses().empty())
     throw std::runtime_error("the host exposes no address (Host::expose)");
   if (host_.responders().empty()) throw std::runtime_error("the host has no responder (Host::use)");
+  if (host_.encrypted()) {
+    auto tls = ServerTls::load(host_.certificates());  // a bad file is a start-up error
+    log::info("TLS: {}", tls->summary());
+    std::lock_guard lock(tlsMutex_);
+    tls_ = std::move(tls);
+  }
   state_ = Server::State::Starting;
   for (unsigned i = 0; i < options_.workers; ++i) {
     workers_.push_back(std::make_unique<Worker>(*this, i));
@@ -228,18 +238,47 @@ void ServerImpl::accepted(Worker& worker, int fd, std::string remoteAddress, std
     ::close(fd);
     return;
   }
+  std::shared_ptr<ServerTls> tls;
+  if (host_.encrypted()) {
+    std::lock_guard lock(tlsMutex_);
+    tls = tls_;
+  }
+  std::unique_ptr<net::TlsChannel> channel;
+  if (tls) {
+    channel = net::TlsChannel::accept(tls->defaultContext(), fd);
+    if (!channel) {
+      log::error("refusing {}: cannot create a TLS session: {}", remoteAddress,
+                 net::takeOpenSslError());
+      ::close(fd);
+      connectionClosedFor(remoteIp);
+      return;
+    }
+  }
   connections_.fetch_add(1, std::memory_order_relaxed);
   auto* connection = new Connection(worker, fd, std::move(remoteAddress), std::move(remoteIp));
+  if (channel) connection->enableTls(std::move(channel), std::move(tls));
   connection->setSession(std::make_unique<HttpSession>(*this, *connection));
   connection->resumeReading();
 }
 
 void ServerImpl::connectionClosed(Connection& connection) {
   connections_.fetch_sub(1, std::memory_order_relaxed);
-  if (connection.remoteIp() == "unix") return;
+  connectionClosedFor(connection.remoteIp());
+}
+
+void ServerImpl::connectionClosedFor(const std::string& remoteIp) {
+  if (remoteIp == "unix") return;
   std::lock_guard lock(perIpMutex_);
-  auto it = perIp_.find(ipKey(connection.remoteIp()));
+  auto it = perIp_.find(ipKey(remoteIp));
   if (it != perIp_.end() && --it->second == 0) perIp_.erase(it);
+}
+
+void ServerImpl::reloadTls() {
+  if (!host_.encrypted()) return;
+  auto tls = ServerTls::load(host_.certificates());
+  log::info("TLS certificates reloaded: {}", tls->summary());
+  std::lock_guard lock(tlsMutex_);
+  tls_ = std::move(tls);
 }
 
 void ServerImpl::stop() {
@@ -335,11 +374,24 @@ int ServerImpl::run() {
     // Signals are taken on this (the control) thread; the stop sequence runs here too.
     asio::io_context control;
     asio::signal_set signals(control, SIGINT, SIGTERM);
-    signals.async_wait([&](const std::error_code& error, int signal) {
+    signals.add(SIGHUP);
+    std::function<void(const std::error_code&, int)> onSignal = [&](const std::error_code& error,
+                                                                    int signal) {
       if (error) return;
+      if (signal == SIGHUP) {
+        try {
+          reloadTls();
+        } catch (const std::exception& e) {
+          log::error("SIGHUP: certificates not reloaded, the old ones stay: {}", e.what());
+        }
+        if (!host_.encrypted()) log::info("SIGHUP: nothing to reload (no TLS)");
+        signals.async_wait(onSignal);
+        return;
+      }
       log::info("received {}: stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
       control.stop();
-    });
+    };
+    signals.async_wait(onSignal);
     if (signalsBlocked_) {
       // Asio's handler is installed: let pending and new signals reach it.
       pthread_sigmask(SIG_SETMASK, &savedSignalMask_, nullptr);

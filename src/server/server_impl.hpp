@@ -17,6 +17,7 @@ namespace aerie::detail {
 
 class Worker;
 class Connection;
+class ServerTls;
 
 class ServerImpl {
  public:
@@ -39,11 +40,15 @@ class ServerImpl {
   /// A new socket on `worker`: applies connection limits, then starts an HTTP session.
   void accepted(Worker& worker, int fd, std::string remoteAddress, std::string remoteIp);
   void connectionClosed(Connection& connection);
+  /// Host::encrypt()'s certificates, read again (SIGHUP); throws and keeps the old ones.
+  void reloadTls();
 
  private:
   void openListeners();
   void stopSequence();
   std::string ipKey(const std::string& ip) const;
+  /// The per-IP count of a connection that ended (or was never made).
+  void connectionClosedFor(const std::string& remoteIp);
 
   Server& facade_;
   Host host_;
@@ -55,6 +60,8 @@ class ServerImpl {
   std::atomic<std::size_t> connections_{0};
   std::mutex perIpMutex_;
   std::unordered_map<std::string, std::size_t> perIp_;
+  std::mutex tlsMutex_;
+  std::shared_ptr<ServerTls> tls_;  // null: plain TCP
   std::mutex stateMutex_;
   std::condition_variable stateChanged_;
   bool stopRequested_ = false;

@@ -6,6 +6,7 @@
 // Exit codes: 0 normal close, 1 connect/handshake error, 2 usage error, 3 other close code.
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,16 @@ int main(int argc, char** argv) {
                "Send every message back with its opcode until the server closes; stdin is "
                "ignored and nothing is printed per message (unless -v)")
       ->excludes(binaryOption);
+  app.add_option("--cacert", options.connect.tls.caFile,
+                 "wss://: trust the CAs in this PEM file instead of the system store");
+  app.add_option("--capath", options.connect.tls.caDirectory,
+                 "wss://: trust the CAs in this directory (hashed names)");
+  app.add_option("--cert", options.connect.tls.certificateFile,
+                 "wss://: client certificate (PEM chain)");
+  app.add_option("--key", options.connect.tls.privateKeyFile,
+                 "wss://: the client certificate's private key (PEM)");
+  app.add_flag("--insecure", options.connect.tls.insecureSkipVerification,
+               "wss://: DANGEROUS: accept any server certificate (no verification)");
   bool noDeflate = false;
   app.add_flag("--no-deflate", noDeflate, "Do not offer permessage-deflate (offered by default)");
   app.add_flag("--deflate-no-context-takeover", options.client.deflateNoContextTakeover,
@@ -77,6 +88,11 @@ int main(int argc, char** argv) {
   }
 
   options.client.perMessageDeflate = !noDeflate;
+  if (options.connect.tls.insecureSkipVerification) {
+    std::fprintf(stderr,
+                 "aerie-cat: warning: --insecure: the server's certificate is NOT verified; "
+                 "anyone on the path can read and change this connection\n");
+  }
   for (const std::string& spec : headers)
     options.headers.push_back(*aerie::cat::parseHeader(spec));
   if (connectTimeoutMs > 0)

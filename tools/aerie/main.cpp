@@ -24,6 +24,8 @@ struct ServeArgs {
   long long heartbeatMs = -1;
   long long closePeriodMs = -1;
   long long idleTimeoutMs = -1;
+  std::vector<std::string> tlsCerts;
+  std::vector<std::string> tlsKeys;
 };
 
 int serve(const ServeArgs& args) {
@@ -50,6 +52,12 @@ int serve(const ServeArgs& args) {
   }
   aerie::Host host;
   host.expose(args.host, args.port).use(router);
+  if (args.tlsCerts.size() != args.tlsKeys.size()) {
+    std::cerr << "aerie: every --tls-cert needs its --tls-key (in the same order)\n";
+    return 2;
+  }
+  for (std::size_t i = 0; i < args.tlsCerts.size(); ++i)
+    host.encrypt(args.tlsCerts[i], args.tlsKeys[i]);
   if (!args.root.empty()) {
     try {
       host.use(aerie::root(args.root));
@@ -70,8 +78,8 @@ int serve(const ServeArgs& args) {
     return 1;
   }
   for (const std::string& address : server.boundAddresses()) {
-    std::printf("aerie listening on http://%s (%u workers)\n", address.c_str(),
-                server.workerCount());
+    std::printf("aerie listening on %s://%s (%u workers)\n", host.encrypted() ? "https" : "http",
+                address.c_str(), server.workerCount());
   }
   std::fflush(stdout);
   return server.run();
@@ -90,6 +98,9 @@ int main(int argc, char** argv) {
   serveCommand->add_option("--workers", args.workers, "Worker threads (0: one per core)")
       ->capture_default_str();
   serveCommand->add_option("--root", args.root, "Directory of static files to serve");
+  serveCommand->add_option("--tls-cert", args.tlsCerts,
+                           "PEM certificate chain: serve HTTPS/WSS (repeatable: SNI picks)");
+  serveCommand->add_option("--tls-key", args.tlsKeys, "PEM private key of the --tls-cert");
   serveCommand->add_option("--ws", args.apps,
                            "PATH=APP, APP one of echo, broadcast, chat (repeatable)");
   serveCommand->add_option("--max-frame-size", args.ws.maxFrameSize, "Bytes (1009 beyond)")

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <string>
 
+#include "aerie/client/tls_options.hpp"
+
 namespace aerie::client {
 
 enum class AddressFamily {
@@ -35,6 +37,9 @@ struct ConnectOptions {
   /// With no `proxy`, take it from http_proxy (ws://) or https_proxy (wss://), honouring
   /// no_proxy, as curl does. Off by default: the environment is not consulted unasked.
   bool proxyFromEnvironment = false;
+  /// wss:// only: certificate verification (on, against the system CAs), client
+  /// certificate, SNI name. The TLS handshake counts against connectTimeout.
+  TlsOptions tls;
 };
 
 }  // namespace aerie::client

@@ -35,6 +35,14 @@ class ConnectError : public Error {
   using Error::Error;
 };
 
+/// The TLS handshake failed: what() says why, e.g. "certificate verification failed:
+/// certificate has expired", "... unable to get local issuer certificate" (unknown CA),
+/// "... hostname mismatch", or the server's alert.
+class TlsError : public Error {
+ public:
+  using Error::Error;
+};
+
 /// The connect or handshake timeout ran out.
 class TimeoutError : public Error {
  public:

@@ -17,6 +17,13 @@ struct ListenAddress {
   bool isUnix() const noexcept { return unixSocket; }
 };
 
+/// A certificate (chain, PEM) and its private key (PEM), for Host::encrypt().
+struct TlsCertificate {
+  std::string certificateFile;
+  std::string privateKeyFile;
+  std::string passphrase;  // for an encrypted key; empty = none
+};
+
 class Host {
  public:
   /// Listens on an IPv4/IPv6 address ("0.0.0.0", "::", "127.0.0.1") and port; port 0 picks
@@ -26,6 +33,15 @@ class Host {
   Host& expose(std::string_view path);
   /// Adds a responder; the first one that starts a response wins.
   Host& use(Responder responder);
+  /// Serves every exposed address over TLS (1.2 and 1.3) with this certificate chain and
+  /// key (PEM files; `passphrase` for an encrypted key). Called again with other
+  /// certificates, the client's SNI name picks the one whose names match (the first is the
+  /// default). Files are read when the server starts (a missing, unreadable or mismatched
+  /// file is a start-up error) and again on SIGHUP, without dropping connections.
+  Host& encrypt(std::string_view certificateFile, std::string_view privateKeyFile,
+                std::string_view passphrase = {});
+  const std::vector<TlsCertificate>& certificates() const noexcept { return certificates_; }
+  bool encrypted() const noexcept { return !certificates_.empty(); }
 
   const std::vector<ListenAddress>& addresses() const noexcept { return addresses_; }
   const std::vector<Responder>& responders() const noexcept { return responders_; }
@@ -33,6 +49,7 @@ class Host {
  private:
   std::vector<ListenAddress> addresses_;
   std::vector<Responder> responders_;
+  std::vector<TlsCertificate> certificates_;
 };
 
 }  // namespace aerie

@@ -35,6 +35,10 @@ class Server {
   void stop();
   /// Blocks until the server stopped (after start()).
   void wait();
+  /// Reads the Host::encrypt() certificates again; new connections use them, open ones keep
+  /// theirs. run() calls it on SIGHUP. Throws std::runtime_error (and keeps the old ones)
+  /// when a file cannot be used.
+  void reloadCertificates();
 
   State state() const noexcept;
   /// "127.0.0.1:8080", "[::1]:8080" or "unix:/path" for every listener, once started.
