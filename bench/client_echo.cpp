@@ -7,12 +7,24 @@
 // Every connection keeps --inflight text messages of --size bytes outstanding and sends
 // the next one when an echo arrives (checked: length and bytes). Final line, like wsload's:
 //   msgs_per_s=<f> client_cpu_pct=<n> client_us_per_msg=<f> conns=<n> errors=<n>
+//
+// Compression runs (docs/BENCHMARKS.md, bench/deflate_echo.sh):
+//   --payload json        --size bytes of JSON-like text, 64 different documents in turn
+//   --deflate off|dedicated|shared   offer permessage-deflate (default off), with context
+//                         takeover (dedicated) or without (shared)
+//   --server-pid PID      also report the server's CPU over the measured window
+//                         (server_cpu_pct, server_us_per_msg, from /proc/PID/stat)
+// and the line gains wire_ratio=<f>: bytes read off the socket / payload bytes echoed.
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -30,7 +42,63 @@ struct Settings {
   std::size_t size = 20;
   int warmup = 2;
   int seconds = 10;
+  bool json = false;
+  std::string deflate = "off";
+  long serverPid = 0;
 };
+
+/// utime + stime of `pid` in seconds (fields 14 and 15 of /proc/PID/stat).
+double processCpuSeconds(long pid) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  const auto paren = stat.rfind(')');  // the command name may hold spaces
+  if (paren == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(paren + 2));
+  std::string field;
+  unsigned long long utime = 0;
+  unsigned long long stime = 0;
+  for (int index = 3; fields >> field; ++index) {
+    if (index == 14) utime = std::stoull(field);
+    if (index == 15) {
+      stime = std::stoull(field);
+      break;
+    }
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+/// A JSON-like document of exactly `size` bytes: an order with items, numbers varying per
+/// document, as a chat or trading feed would send (compressible, but not trivially).
+std::string jsonDocument(std::size_t size, std::mt19937& rng) {
+  static const char* const kNames[] = {"alice", "bob", "carol", "dave", "erin", "frank"};
+  static const char* const kStatus[] = {"new", "filled", "partial", "cancelled"};
+  std::string doc = "{\"id\":" + std::to_string(rng() % 1000000) + ",\"user\":\"" +
+                    kNames[rng() % 6] +
+                    "\",\"ts\":" + std::to_string(1700000000 + rng() % 1000000) + ",\"status\":\"" +
+                    kStatus[rng() % 4] + "\",\"items\":[";
+  for (int item = 0; doc.size() + 80 < size; ++item) {
+    if (item > 0) doc += ',';
+    doc += "{\"sku\":\"SKU-" + std::to_string(rng() % 10000) +
+           "\",\"qty\":" + std::to_string(rng() % 20 + 1) +
+           ",\"price\":" + std::to_string(rng() % 10000 / 100.0).substr(0, 6) +
+           ",\"currency\":\"EUR\"}";
+  }
+  doc += "],\"note\":\"";
+  while (doc.size() + 2 < size)
+    doc += static_cast<char>('a' + rng() % 26);
+  doc += "\"}";
+  doc.resize(size, ' ');
+  return doc;
+}
+
+std::vector<std::string> makePayloads(const Settings& settings) {
+  if (!settings.json) return {std::string(settings.size, 'x')};
+  std::mt19937 rng(42);
+  std::vector<std::string> payloads;
+  for (int i = 0; i < 64; ++i)
+    payloads.push_back(jsonDocument(settings.size, rng));
+  return payloads;
+}
 
 double cpuSeconds() {
   rusage usage{};
@@ -42,55 +110,85 @@ double cpuSeconds() {
 struct Counters {
   std::uint64_t echoes = 0;
   std::uint64_t errors = 0;
+  std::uint64_t payloadBytes = 0;
   bool measuring = false;
   bool done = false;
 };
 
-Task<> drive(websocket::Connection connection, const std::string& payload, int inflight,
-             Counters& counters) {
+Task<> drive(websocket::Connection connection, const std::vector<std::string>& payloads,
+             int inflight, Counters& counters) {
+  std::size_t sent = 0;
+  std::size_t received = 0;
   for (int i = 0; i < inflight; ++i)
-    co_await connection.send(payload);
+    co_await connection.send(payloads[sent++ % payloads.size()]);
   while (!counters.done) {
     auto message = co_await connection.receive();
     if (!message) break;
     const std::string echo = co_await message->buffer();
-    if (echo != payload) ++counters.errors;
-    if (counters.measuring) ++counters.echoes;
-    if (!counters.done) co_await connection.send(payload);
+    if (echo != payloads[received++ % payloads.size()]) ++counters.errors;
+    if (counters.measuring) {
+      ++counters.echoes;
+      counters.payloadBytes += echo.size();
+    }
+    if (!counters.done) co_await connection.send(payloads[sent++ % payloads.size()]);
   }
   co_await connection.close();
 }
 
+std::uint64_t wireBytesRead(const std::vector<websocket::Connection>& connections) {
+  std::uint64_t total = 0;
+  for (const auto& connection : connections)
+    total += connection.getInfo().bytesRead;
+  return total;
+}
+
 Task<> runAll(const Settings& settings, Counters& counters) {
-  const std::string payload(settings.size, 'x');
+  const std::vector<std::string> payloads = makePayloads(settings);
+  client::Options options;
+  options.perMessageDeflate = settings.deflate != "off";
+  options.deflateNoContextTakeover = settings.deflate == "shared";
+  options.compressionThreshold = 0;
   std::vector<websocket::Connection> connections;
   for (int i = 0; i < settings.conns; ++i)
-    connections.push_back(co_await websocket::connect(settings.url));
+    connections.push_back(co_await websocket::connect(settings.url, options));
   int finished = 0;
   struct Done {
     int* finished;
   } done{&finished};
   for (auto& connection : connections) {
-    drive(connection, payload, settings.inflight, counters)
+    drive(connection, payloads, settings.inflight, counters)
         .start([](void* context,
                   std::exception_ptr) noexcept { ++*static_cast<Done*>(context)->finished; },
                &done);
   }
-  connections.clear();  // the drivers hold them now
   co_await delay(std::chrono::seconds(settings.warmup));
   counters.measuring = true;
   const auto started = Clock::now();
   const double cpuStarted = cpuSeconds();
+  const double serverStarted = settings.serverPid > 0 ? processCpuSeconds(settings.serverPid) : 0;
+  const std::uint64_t wireStarted = wireBytesRead(connections);
   co_await delay(std::chrono::seconds(settings.seconds));
   const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
   const double cpu = cpuSeconds() - cpuStarted;
+  const double serverCpu =
+      settings.serverPid > 0 ? processCpuSeconds(settings.serverPid) - serverStarted : 0;
+  const std::uint64_t wire = wireBytesRead(connections) - wireStarted;
   counters.measuring = false;
   const double echoes = static_cast<double>(counters.echoes);
-  std::printf("msgs_per_s=%.0f client_cpu_pct=%.0f client_us_per_msg=%.2f conns=%d errors=%llu\n",
+  std::printf("msgs_per_s=%.0f client_cpu_pct=%.0f client_us_per_msg=%.2f conns=%d errors=%llu",
               echoes / elapsed, 100.0 * cpu / elapsed, echoes > 0 ? 1e6 * cpu / echoes : 0.0,
               settings.conns, static_cast<unsigned long long>(counters.errors));
+  if (settings.serverPid > 0) {
+    std::printf(" server_cpu_pct=%.0f server_us_per_msg=%.2f", 100.0 * serverCpu / elapsed,
+                echoes > 0 ? 1e6 * serverCpu / echoes : 0.0);
+  }
+  std::printf(" wire_ratio=%.3f\n",
+              counters.payloadBytes > 0
+                  ? static_cast<double>(wire) / static_cast<double>(counters.payloadBytes)
+                  : 0.0);
   std::fflush(stdout);
   counters.done = true;
+  connections.clear();
   while (finished < settings.conns)
     co_await delay(std::chrono::milliseconds(20));
 }
@@ -114,6 +212,12 @@ int main(int argc, char** argv) {
       settings.warmup = std::atoi(value);
     } else if (flag == "--seconds") {
       settings.seconds = std::atoi(value);
+    } else if (flag == "--payload") {
+      settings.json = std::string(value) == "json";
+    } else if (flag == "--deflate") {
+      settings.deflate = value;
+    } else if (flag == "--server-pid") {
+      settings.serverPid = std::atol(value);
     } else {
       std::fprintf(stderr, "aerie-client-echo: unknown flag %s\n", flag.c_str());
       return 2;
