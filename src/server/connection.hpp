@@ -60,6 +60,7 @@ class Connection {
   /// Speaks TLS from now on (before the first read). `owner` keeps the contexts alive.
   void enableTls(std::unique_ptr<net::TlsChannel> tls, std::shared_ptr<const void> owner);
   bool encrypted() const noexcept { return tls_ != nullptr; }
+  bool tlsHandshakeDone() const noexcept { return tls_ != nullptr && tls_->handshakeDone(); }
   Session* session() noexcept { return session_.get(); }
 
   /// Starts waiting for input (no-op while paused or already waiting).

@@ -246,6 +246,16 @@ void HttpSession::onTick(std::chrono::steady_clock::time_point now) {
   }
   if (busy_ || connection_.closeDeadline() != std::chrono::steady_clock::time_point{}) return;
   const ServerOptions& options = server_.options();
+  if (connection_.encrypted() && !connection_.tlsHandshakeDone()) {
+    // The TLS handshake counts against the time allowed for the request: a client that
+    // stalls it is dropped (no HTTP status can be sent before TLS is up).
+    if (now - idleSince_ >= options.headerTimeout) {
+      log::info("{}: TLS handshake not finished within {} ms -> closing",
+                connection_.remoteAddress(), options.headerTimeout.count());
+      connection_.close();
+    }
+    return;
+  }
   if (partialBytes_ > 0) {
     if (now - idleSince_ >= options.headerTimeout) fail(408, "request not received in time");
     return;

@@ -80,6 +80,11 @@ std::shared_ptr<ServerTls> ServerTls::load(const std::vector<TlsCertificate>& ce
         SSL_CTX_use_PrivateKey_file(raw, certificate.privateKeyFile.c_str(), SSL_FILETYPE_PEM);
     SSL_CTX_set_default_passwd_cb_userdata(raw, nullptr);  // the string does not outlive us
     if (keyLoaded != 1) {
+      const unsigned long code = ERR_peek_last_error();
+      if (ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH) {
+        fail("private key '" + certificate.privateKeyFile + "' does not match certificate '" +
+             certificate.certificateFile + "'");
+      }
       fail("private key file '" + certificate.privateKeyFile +
            "' cannot be used (not a PEM key, or a wrong/missing passphrase): " +
            net::takeOpenSslError());
