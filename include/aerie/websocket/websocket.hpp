@@ -34,6 +34,7 @@ class websocket {  // NOLINT(readability-identifier-naming): the seeds' spelling
   using Connection = client::Connection;
   using Handshake = client::Handshake;
   using ConnectOptions = client::ConnectOptions;
+  using TlsOptions = client::TlsOptions;
   using ClientOptions = client::Options;  // `Options` are the server's
   using ClientMessageWriter = client::MessageWriter;
 
