@@ -187,7 +187,10 @@ bool HttpSession::completeResponse() {
   }
   const bool bodyAllowed = status >= 200 && status != 204 && status != 304;
   if (bodyAllowed) {
-    headers.set("Content-Length", std::to_string(response.body().size()));
+    // HEAD: a responder may state the length GET would have (root() does); no body follows.
+    if (head.method != "HEAD" || !headers.contains("content-length")) {
+      headers.set("Content-Length", std::to_string(response.body().size()));
+    }
     if (!response.body().empty() && !headers.contains("content-type")) {
       headers.set("Content-Type", "text/html; charset=utf-8");
     }
