@@ -11,8 +11,11 @@ Testee = client (the suite is a server; one client process per case):
   run_suite.py client --cat build/release/bin/aerie-cat [--cat-arg=--no-deflate ...]
       runs `aerie-cat --echo --max-message-size LIMIT [cat args] ws://127.0.0.1:P/<case>`
   run_suite.py client --client-cmd 'node node_echo_client.mjs {url}'
+  run_suite.py client --client-loop --client-cmd 'node node_echo_client.mjs {url} --loop'
+      one client process reconnecting for every case (the URL is then the same for all)
 
-Common: --categories 12,13  --cases 13.6.*,12.1.1  --report OUT.md  --limit BYTES
+Common: --categories 12,13 (or core: 1-10 and hs)  --cases 13.6.*,12.1.1  --report OUT.md
+        --limit BYTES (the testee's message size limit; core needs 16777216)
 Prints one line per case; exits 1 iff a case FAILED (2: usage or the testee did not start).
 """
 
@@ -29,19 +32,31 @@ import urllib.parse
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from wsconform import cases_deflate, report, runner  # noqa: E402
+from wsconform import (cases_close, cases_deflate, cases_fragmentation, cases_framing,  # noqa: E402
+                       cases_handshake, cases_limits, cases_utf8, report, runner)
 
-CATEGORIES = {"12": cases_deflate.CASES, "13": cases_deflate.CASES}
+CATEGORIES = {"1": cases_framing.CASES, "2": cases_framing.CASES, "3": cases_framing.CASES,
+              "4": cases_framing.CASES, "5": cases_fragmentation.CASES, "6": cases_utf8.CASES,
+              "7": cases_close.CASES, "9": cases_limits.CASES, "10": cases_limits.CASES,
+              "12": cases_deflate.CASES, "13": cases_deflate.CASES,
+              "hs": cases_handshake.CASES}
+# --categories core: every category but 12/13 (compression); hs runs in server mode only.
+CORE = "1,2,3,4,5,6,7,9,10,hs"
+
+
+def id_key(case_id):
+    """1.2.10 after 1.2.9; named categories (hs) after the numbered ones."""
+    return [(0, int(x), "") if x.isdigit() else (1, 0, x) for x in case_id.split(".")]
 
 
 def select(args, role):
-    wanted = {c.strip() for c in args.categories.split(",") if c.strip()}
+    wanted = {c.strip() for c in args.categories.replace("core", CORE).split(",") if c.strip()}
     unknown = wanted - CATEGORIES.keys()
     if unknown:
         sys.exit(f"run_suite: no such category {', '.join(sorted(unknown))} "
                  f"(have {', '.join(sorted(CATEGORIES))})")
     seen, out = set(), []
-    for cat in sorted(wanted, key=int):
+    for cat in sorted(wanted, key=id_key):
         for case in CATEGORIES[cat]:
             if case.id.split(".")[0] != cat or case.id in seen or role not in case.roles:
                 continue
@@ -50,7 +65,7 @@ def select(args, role):
                 continue
             seen.add(case.id)
             out.append(case)
-    return sorted(out, key=lambda c: [int(x) for x in c.id.split(".")])
+    return sorted(out, key=lambda c: id_key(c.id))
 
 
 def start_watchdog(seconds, cleanup):
@@ -75,6 +90,9 @@ def main():
     p.add_argument("--cat", help="client: aerie-cat to run with --echo")
     p.add_argument("--cat-arg", action="append", default=[], help="client: extra aerie-cat argument")
     p.add_argument("--client-cmd", help="client: command with {url} echoing every message")
+    p.add_argument("--client-loop", action="store_true",
+                   help="client: --client-cmd reconnects to {url} after each connection: "
+                        "one process for all cases")
     p.add_argument("--categories", default="12,13")
     p.add_argument("--cases", help="comma-separated case ids or globs (13.6.*)")
     p.add_argument("--report", help="Markdown report to write")
@@ -145,7 +163,8 @@ def main():
             def command(url):
                 return [a.replace("{url}", url) for a in shlex.split(args.client_cmd)]
             testee = args.client_cmd
-        harness = runner.ClientHarness(command, args.limit, args.read_timeout)
+        harness = runner.ClientHarness(command, args.limit, args.read_timeout,
+                                       persistent=args.client_loop and not args.cat)
         one = harness.run
         title = "Conformance: testee = client"
 

@@ -78,6 +78,19 @@ def _error(result, e):
         raise e
 
 
+class RawContext:
+    """What a case that does its own opening handshake gets (testee = server)."""
+
+    def __init__(self, peer, host, port, path, result, timeout):
+        self.peer, self.host, self.port, self.path = peer, host, port, path
+        self.result, self.timeout = result, timeout
+
+    def connect(self):
+        """Another connection to the testee (e.g. to check it still serves)."""
+        sock = socket.create_connection((self.host, self.port), self.timeout)
+        return frames.Peer(sock, "client", self.timeout)
+
+
 def run_against_server(case, host, port, path, limit, timeout):
     """One case with the testee as server."""
     result = CaseResult(case)
@@ -88,21 +101,28 @@ def run_against_server(case, host, port, path, limit, timeout):
         return result
     peer = frames.Peer(sock, "client", timeout)
     try:
-        offer = deflate.format_extensions(case.offers)
+        if getattr(case, "raw", None):  # the case does its own handshake (category hs)
+            case.raw(RawContext(peer, host, port, path, result, timeout))
+            return result
+        offer = deflate.format_extensions(case.offers) if case.offers else None
         status, headers = frames.client_handshake(peer, host, port, path, offer)
         answer = frames.header_value(headers, "sec-websocket-extensions")
-        result.info.append(f"offer `{offer}`, answer `{answer}`")
+        if offer or answer:
+            result.info.append(f"offer `{offer}`, answer `{answer}`")
         if status != 101:
             result.mark(case.refusal or FAILED, f"the handshake was refused with HTTP {status}")
+            return result
+        if not case.offers and answer:
+            result.mark(FAILED, f"an extension nobody offered was accepted: {answer!r}")
             return result
         agreement, error, _ = deflate.check_response(case.offers, answer)
         if error:
             result.mark(FAILED, error)
             return result
-        if agreement is None:
+        if agreement is None and case.offers:
             result.mark(INFORMATIONAL, "permessage-deflate declined")
         session = Session(peer, agreement, result, limit)
-        if agreement is None and case.violation:  # nothing to violate without compression
+        if agreement is None and case.violation and case.offers:  # needs compression agreed
             session.close()
             return result
         _run_body(case, session)
@@ -116,10 +136,15 @@ def run_against_server(case, host, port, path, limit, timeout):
 class ClientHarness:
     """The suite as a raw server for a testee client started once per case."""
 
-    def __init__(self, command, limit, timeout):
+    def __init__(self, command, limit, timeout, persistent=False):
         self.command = command  # url -> argv
         self.limit = limit
         self.timeout = timeout
+        # persistent: one client process reconnects for every case (it gets the base URL);
+        # started again if it exits. Saves a process start per case (Node: ~0.3 s).
+        self.persistent = persistent
+        self.proc = None
+        self.stderr = None
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(("127.0.0.1", 0))
@@ -128,8 +153,40 @@ class ClientHarness:
 
     def close(self):
         self.listener.close()
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def _run_persistent(self, case):
+        result = CaseResult(case)
+        if self.proc is None or self.proc.poll() is not None:
+            if self.proc is not None:
+                result.info.append(f"the client had exited with {self.proc.returncode}: "
+                                   "started again")
+            if self.stderr is None:
+                self.stderr = tempfile.TemporaryFile()
+            self.proc = subprocess.Popen(self.command(f"ws://127.0.0.1:{self.port}/"),
+                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                         stderr=self.stderr)
+        conn = None
+        try:
+            conn = self._accept(self.proc, result)
+            if conn:
+                self._serve(case, frames.Peer(conn, "server", self.timeout), result)
+        except Exception as e:  # noqa: BLE001
+            _error(result, e)
+        finally:
+            if conn:
+                conn.close()
+        return result
 
     def run(self, case):
+        if self.persistent:
+            return self._run_persistent(case)
         result = CaseResult(case)
         url = f"ws://127.0.0.1:{self.port}/{case.id}"
         stderr = tempfile.TemporaryFile()
@@ -169,6 +226,10 @@ class ClientHarness:
 
     def _serve(self, case, peer, result):
         _, headers = frames.server_read_request(peer)
+        if getattr(case, "plain", False):  # no extension: whatever the client offered
+            frames.server_accept(peer, headers)
+            _run_body(case, Session(peer, None, result, self.limit))
+            return
         offered = frames.header_value(headers, "sec-websocket-extensions")
         try:
             exts = deflate.parse_extensions(offered)
