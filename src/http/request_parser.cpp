@@ -226,6 +226,8 @@ RequestParser::Failure RequestParser::parseRequestLine(std::string_view line) {
   const std::string_view target = rest.substr(0, targetEnd);
   const std::string_view version = rest.substr(targetEnd + 1);
 
+  // Known from here on even if the line fails below: an error answer to HEAD has no body.
+  head_.method.assign(method);
   if (target.empty()) return {400, "empty request-target"};
   if (!detail::allTarget(target.data(), target.size())) {
     return {400, "invalid character in request-target"};
@@ -248,7 +250,6 @@ RequestParser::Failure RequestParser::parseRequestLine(std::string_view line) {
     }
   }
 
-  head_.method.assign(method);
   head_.target.assign(target);
   head_.versionMajor = major;
   head_.versionMinor = minor;

@@ -1,5 +1,9 @@
 #include "server/http_session.hpp"
 
+#include <cstdio>
+#include <stdexcept>
+#include <utility>
+
 #include "aerie/http/response_head.hpp"
 #include "aerie/http/status.hpp"
 #include "aerie/http/url.hpp"
@@ -96,6 +100,7 @@ void HttpSession::startResponse() {
   request_->setBody(std::move(body_));
   body_.clear();
   response_ = std::make_unique<http::Response>();
+  response_->setBodySink(this);
   responderError_ = nullptr;
   responseReady_ = false;
   busy_ = true;
@@ -173,10 +178,47 @@ bool HttpSession::completeResponse() {
     return false;
   }
 
-  ++served_;
   const ServerOptions& options = server_.options();
-  const bool keepAlive =
-      head.keepAlive() && !stopping_ && !connection.eofSeen() &&
+  if (response.streaming()) {
+    // The head and the chunks went out as the responder wrote them.
+    if (responderError_) {
+      log::error("{} {}: the responder failed in the middle of a streamed response: closing",
+                 connection.remoteAddress(), head.target);
+      connection.close();
+      return false;
+    }
+    finishStream(response);
+  } else {
+    completeHeaders(response, status, false);
+    std::string& out = connection.outputBuffer();
+    if (!http::writeResponseHead(out, status, response.headers())) {
+      log::error("{} {}: the response has an invalid header; answering 500",
+                 connection.remoteAddress(), head.target);
+      fail(500, "Internal Server Error");
+      return false;
+    }
+    const bool bodyAllowed = status >= 200 && status != 204 && status != 304;
+    if (bodyAllowed && head.method != "HEAD") out.append(response.body());
+    connection.commitWrite();
+  }
+  const bool keepAlive = keepAlive_;
+  request_.reset();
+  response_.reset();
+  streamHeadSent_ = streamChunked_ = streamBodyless_ = false;
+  idleSince_ = Worker::steadyNow();
+  if (!keepAlive) {
+    connection.shutdownAfterDrain(Worker::steadyNow() + options.shutdownTimeout);
+    return false;
+  }
+  return true;
+}
+
+void HttpSession::completeHeaders(http::Response& response, int status, bool streamed) {
+  const http::RequestHead& head = request_->head();
+  const ServerOptions& options = server_.options();
+  ++served_;
+  keepAlive_ =
+      head.keepAlive() && !stopping_ && !connection_.eofSeen() &&
       (options.maxRequestsPerConnection == 0 || served_ < options.maxRequestsPerConnection) &&
       server_.state() == Server::State::Started;
   http::Headers& headers = response.headers();
@@ -187,32 +229,119 @@ bool HttpSession::completeResponse() {
   }
   const bool bodyAllowed = status >= 200 && status != 204 && status != 304;
   if (bodyAllowed) {
-    // HEAD: a responder may state the length GET would have (root() does); no body follows.
-    if (head.method != "HEAD" || !headers.contains("content-length")) {
-      headers.set("Content-Length", std::to_string(response.body().size()));
-    }
-    if (!response.body().empty() && !headers.contains("content-type")) {
-      headers.set("Content-Type", "text/html; charset=utf-8");
+    if (streamed) {
+      if (!headers.contains("content-length")) {
+        if (head.versionMinor >= 1) {
+          headers.set("Transfer-Encoding", "chunked");
+          streamChunked_ = true;
+        } else {
+          keepAlive_ = false;  // HTTP/1.0: the body ends when the connection does
+        }
+      }
+      if (!headers.contains("content-type"))
+        headers.set("Content-Type", "text/html; charset=utf-8");
+    } else {
+      // HEAD: a responder may state the length GET would have (root() does); no body follows.
+      if (head.method != "HEAD" || !headers.contains("content-length")) {
+        headers.set("Content-Length", std::to_string(response.body().size()));
+      }
+      if (!response.body().empty() && !headers.contains("content-type")) {
+        headers.set("Content-Type", "text/html; charset=utf-8");
+      }
     }
   }
-  if (!keepAlive) headers.set("Connection", "close");
-  std::string& out = connection.outputBuffer();
-  if (!http::writeResponseHead(out, status, headers)) {
-    log::error("{} {}: the response has an invalid header; answering 500",
-               connection.remoteAddress(), head.target);
-    fail(500, "Internal Server Error");
+  if (!keepAlive_) {
+    headers.set("Connection", "close");
+  } else if (head.versionMinor == 0) {
+    headers.set("Connection", "keep-alive");  // HTTP/1.0 closes unless told otherwise
+  }
+}
+
+// ---- streamed responses ------------------------------------------------------------------
+
+namespace {
+// A streaming responder waits while more than this is queued for the client...
+constexpr std::size_t kStreamHighWater = 1024 * 1024;
+// ...and goes on once less than this is.
+constexpr std::size_t kStreamLowWater = 256 * 1024;
+
+struct DrainAwaiter {
+  std::coroutine_handle<>& slot;
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> awaiting) noexcept { slot = awaiting; }
+  void await_resume() const noexcept {}
+};
+
+void appendChunk(std::string& out, std::string_view chunk) {
+  char size[20];
+  const int n = std::snprintf(size, sizeof size, "%zx\r\n", chunk.size());
+  out.append(size, static_cast<std::size_t>(n));
+  out.append(chunk);
+  out.append("\r\n");
+}
+}  // namespace
+
+bool HttpSession::writeStreamHead(http::Response& response) {
+  const int status = response.status();
+  completeHeaders(response, status, true);
+  streamBodyless_ =
+      request_->head().method == "HEAD" || status < 200 || status == 204 || status == 304;
+  streamHeadSent_ = true;
+  connection_.setLowWaterMark(kStreamLowWater);
+  std::string& out = connection_.outputBuffer();
+  if (!http::writeResponseHead(out, status, response.headers())) {
+    log::error("{} {}: the streamed response has an invalid header: closing",
+               connection_.remoteAddress(), request_->head().target);
+    connection_.close();
     return false;
   }
-  if (bodyAllowed && head.method != "HEAD") out.append(response.body());
-  connection.commitWrite();
-  request_.reset();
-  response_.reset();
-  idleSince_ = Worker::steadyNow();
-  if (!keepAlive) {
-    connection.shutdownAfterDrain(Worker::steadyNow() + options.shutdownTimeout);
-    return false;
-  }
+  connection_.commitWrite();
   return true;
+}
+
+Task<> HttpSession::writeBody(http::Response& response, std::string chunk, bool last) {
+  if (connection_.closed() || timedOut_) throw std::runtime_error("the client is gone");
+  if (!streamHeadSent_ && !writeStreamHead(response)) {
+    throw std::runtime_error("invalid response header");
+  }
+  if (!streamBodyless_) {
+    std::string& out = connection_.outputBuffer();
+    if (streamChunked_) {
+      if (!chunk.empty()) appendChunk(out, chunk);
+      if (last) out.append("0\r\n\r\n");
+    } else {
+      out.append(chunk);
+    }
+    connection_.commitWrite();
+  }
+  if (last) co_return;
+  if (connection_.buffered() > kStreamHighWater) {
+    co_await DrainAwaiter{drainWaiter_};
+    if (connection_.closed()) throw std::runtime_error("the client is gone");
+  }
+}
+
+void HttpSession::finishStream(http::Response& response) {
+  if (response.ended()) return;
+  if (!streamHeadSent_ && !writeStreamHead(response)) return;
+  if (streamChunked_ && !streamBodyless_) {
+    connection_.outputBuffer().append("0\r\n\r\n");
+    connection_.commitWrite();
+  }
+}
+
+void HttpSession::onBelowLowWater() {
+  wakeDrainWaiter();
+}
+
+void HttpSession::onClosed() {
+  wakeDrainWaiter();  // a streaming responder learns that the client is gone
+}
+
+void HttpSession::wakeDrainWaiter() {
+  if (!drainWaiter_) return;
+  const std::coroutine_handle<> waiter = std::exchange(drainWaiter_, {});
+  connection_.worker().loop().post([waiter] { waiter.resume(); });  // never inside flush()
 }
 
 void HttpSession::fail(int status, std::string_view reason) {
@@ -225,7 +354,10 @@ void HttpSession::fail(int status, std::string_view reason) {
   headers.set("Content-Length", std::to_string(body.size()));
   std::string& out = connection_.outputBuffer();
   (void)http::writeResponseHead(out, status, headers);
-  out.append(body);
+  // A response to HEAD has no content (RFC 9110 9.3.2), even for an error found later in
+  // the request: the method is known once the request line was parsed.
+  const std::string& method = request_ ? request_->head().method : parser_.head().method;
+  if (method != "HEAD") out.append(body);
   connection_.commitWrite();
   connection_.shutdownAfterDrain(Worker::steadyNow() + server_.options().shutdownTimeout);
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <coroutine>
 #include <exception>
 #include <memory>
 #include <string>
@@ -18,14 +19,16 @@ namespace aerie::detail {
 
 class ServerImpl;
 
-class HttpSession final : public Session {
+class HttpSession final : public Session, public http::BodySink {
  public:
   HttpSession(ServerImpl& server, Connection& connection);
 
   void onBytes(char* data, std::size_t size) override;
   void onEof() override;
   void onTick(std::chrono::steady_clock::time_point now) override;
-  void onClosed() override {}
+  void onClosed() override;
+  void onBelowLowWater() override;
+  Task<> writeBody(http::Response& response, std::string chunk, bool last) override;
   void shutdownGracefully() override;
 
  private:
@@ -38,6 +41,13 @@ class HttpSession final : public Session {
   Task<> runResponders();
   static void responderDone(void* self, std::exception_ptr error) noexcept;
   void fail(int status, std::string_view reason);
+  /// Date, Server, Content-Type/Length and Connection for `status`; decides keep-alive.
+  void completeHeaders(http::Response& response, int status, bool streamed);
+  /// The head of a streamed response, written with its first chunk.
+  bool writeStreamHead(http::Response& response);
+  /// Ends the body of a streamed response (the terminating chunk) if the responder did not.
+  void finishStream(http::Response& response);
+  void wakeDrainWaiter();
 
   ServerImpl& server_;
   Connection& connection_;
@@ -56,6 +66,12 @@ class HttpSession final : public Session {
   bool responseReady_ = false;
   bool stopping_ = false;
   bool timedOut_ = false;  // answered 503 while the responder was still running
+  // The response being streamed (Response::write).
+  bool keepAlive_ = true;
+  bool streamHeadSent_ = false;
+  bool streamChunked_ = false;
+  bool streamBodyless_ = false;  // HEAD, 204, 304: headers only
+  std::coroutine_handle<> drainWaiter_;
 };
 
 }  // namespace aerie::detail

@@ -1,5 +1,6 @@
 #include "aerie/http/response.hpp"
 
+#include <stdexcept>
 #include <string>
 
 namespace aerie::http {
@@ -11,6 +12,29 @@ void Response::setCookie(std::string_view name, std::string_view value,
   cookie.append(name).append("=").append(value);
   if (!attributes.empty()) cookie.append("; ").append(attributes);
   headers_.add("Set-Cookie", cookie);
+}
+
+Task<> Response::write(std::string chunk) {
+  if (ended_) throw std::logic_error("Response::write() after end()");
+  started_ = true;
+  streaming_ = true;
+  if (sink_ == nullptr) {
+    body_ += chunk;
+    co_return;
+  }
+  co_await sink_->writeBody(*this, std::move(chunk), false);
+}
+
+Task<> Response::end(std::string lastChunk) {
+  if (ended_) throw std::logic_error("Response::end() called twice");
+  started_ = true;
+  streaming_ = true;
+  ended_ = true;
+  if (sink_ == nullptr) {
+    body_ += lastChunk;
+    co_return;
+  }
+  co_await sink_->writeBody(*this, std::move(lastChunk), true);
 }
 
 }  // namespace aerie::http

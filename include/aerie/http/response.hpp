@@ -22,6 +22,19 @@ class Upgrade {
   virtual ~Upgrade() = default;
 };
 
+class Response;
+
+/// Where a streamed body goes: the server's HTTP session (without one, in unit tests, the
+/// chunks are collected in body()).
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  /// Sends the head (first call) and `chunk`; `last` ends the body. Completes once the
+  /// bytes are queued and the connection's backlog is below its limit (backpressure).
+  /// Throws std::runtime_error when the client is gone.
+  virtual Task<> writeBody(Response& response, std::string chunk, bool last) = 0;
+};
+
 class Response {
  public:
   int status() const noexcept { return status_; }
@@ -42,6 +55,19 @@ class Response {
     started_ = true;
     co_return;
   }
+
+  /// Streams the body: the head goes out with the first write(), each chunk as it is
+  /// written (chunked transfer encoding unless a Content-Length header was set; an HTTP/1.0
+  /// client gets the body delimited by closing the connection). The task suspends while
+  /// the client is slow (more than 1 MiB waiting) and throws std::runtime_error if it left.
+  /// Headers and status cannot change after the first write().
+  Task<> write(std::string chunk);
+  /// Ends a streamed body (optionally with a last chunk). A responder that returns without
+  /// it ends the body implicitly.
+  Task<> end(std::string lastChunk = {});
+  bool streaming() const noexcept { return streaming_; }
+  bool ended() const noexcept { return ended_; }
+  void setBodySink(BodySink* sink) noexcept { sink_ = sink; }
 
   /// True once a responder started this response.
   bool started() const noexcept { return started_; }
@@ -65,6 +91,9 @@ class Response {
   std::string body_;
   std::shared_ptr<Upgrade> upgrade_;
   std::chrono::steady_clock::time_point deadline_{};
+  BodySink* sink_ = nullptr;
+  bool streaming_ = false;
+  bool ended_ = false;
 };
 
 }  // namespace aerie::http

@@ -1125,13 +1125,7 @@ CASES = {
 
 # Cases failing because of the server (reported with a reproduction); they exit 77 (skip)
 # with the failure unless AERIE_INTEROP_STRICT=1.
-KNOWN_BUGS = {
-    "http10_keepalive": "an HTTP/1.0 request with Connection: keep-alive is kept open but "
-                        "the response has no 'Connection: keep-alive' (HttpSession::"
-                        "completeResponse)",
-    "head_error_body": "HttpSession::fail() appends its text body to 400/413/431 answers "
-                       "even when the request method is HEAD",
-}
+KNOWN_BUGS = {}
 
 if __name__ == "__main__":
     main(CASES, KNOWN_BUGS)
