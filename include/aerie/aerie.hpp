@@ -8,6 +8,7 @@
 #include "aerie/http/request.hpp"
 #include "aerie/http/response.hpp"
 #include "aerie/server/host.hpp"
+#include "aerie/server/middleware.hpp"
 #include "aerie/server/options.hpp"
 #include "aerie/server/responder.hpp"
 #include "aerie/server/root.hpp"

@@ -189,6 +189,7 @@ bool HttpSession::completeResponse() {
     }
     finishStream(response);
   } else {
+    compressWholeBody(response, status);
     completeHeaders(response, status, false);
     std::string& out = connection.outputBuffer();
     if (!http::writeResponseHead(out, status, response.headers())) {
@@ -205,6 +206,7 @@ bool HttpSession::completeResponse() {
   request_.reset();
   response_.reset();
   streamHeadSent_ = streamChunked_ = streamBodyless_ = false;
+  streamCompressor_.reset();
   idleSince_ = Worker::steadyNow();
   if (!keepAlive) {
     connection.shutdownAfterDrain(Worker::steadyNow() + options.shutdownTimeout);
@@ -281,8 +283,51 @@ void appendChunk(std::string& out, std::string_view chunk) {
 }
 }  // namespace
 
+const char* HttpSession::contentEncodingFor(http::Response& response, int status, bool streamed) {
+  const ServerOptions& options = server_.options();
+  http::Headers& headers = response.headers();
+  if (!options.compressResponses || status != 200 || headers.contains("content-encoding")) {
+    return nullptr;
+  }
+  const std::string_view type =
+      headers.get("content-type").value_or(std::string_view("text/html; charset=utf-8"));
+  if (!compressibleType(type)) return nullptr;
+  // Caches must keep the variants apart, whether or not this one is compressed.
+  if (!headers.hasToken("vary", "accept-encoding")) headers.add("Vary", "Accept-Encoding");
+  if (request_->head().method == "HEAD") return nullptr;
+  if (!streamed && response.body().size() < options.compressionMinimumLength) return nullptr;
+  const char* encoding = chooseContentEncoding(request_->header("accept-encoding"));
+  if (encoding == nullptr) return nullptr;
+  if (auto etag = headers.get("etag"); etag && etag->size() >= 2 && etag->back() == '"') {
+    // Another representation, another tag ("abc" -> "abc-gzip").
+    std::string tagged(etag->substr(0, etag->size() - 1));
+    tagged.append("-").append(encoding).append("\"");
+    headers.set("ETag", tagged);
+  }
+  return encoding;
+}
+
+void HttpSession::compressWholeBody(http::Response& response, int status) {
+  const std::string etag(response.headers().get("etag").value_or(""));
+  const char* encoding = contentEncodingFor(response, status, false);  // (adds Vary)
+  if (encoding == nullptr) return;
+  std::string compressed;
+  if (!BodyCompressor::compressWhole(encoding, response.body(), compressed) ||
+      compressed.size() >= response.body().size()) {
+    if (!etag.empty()) response.headers().set("ETag", etag);  // sent as it is after all
+    return;
+  }
+  response.body() = std::move(compressed);
+  response.headers().set("Content-Encoding", encoding);
+}
+
 bool HttpSession::writeStreamHead(http::Response& response) {
   const int status = response.status();
+  if (const char* encoding = contentEncodingFor(response, status, true)) {
+    response.headers().remove("content-length");  // the compressed length is not known
+    response.headers().set("Content-Encoding", encoding);
+    streamCompressor_ = std::make_unique<BodyCompressor>(encoding);
+  }
   completeHeaders(response, status, true);
   streamBodyless_ =
       request_->head().method == "HEAD" || status < 200 || status == 204 || status == 304;
@@ -304,6 +349,13 @@ Task<> HttpSession::writeBody(http::Response& response, std::string chunk, bool 
   if (!streamHeadSent_ && !writeStreamHead(response)) {
     throw std::runtime_error("invalid response header");
   }
+  std::string compressed;
+  if (streamCompressor_ && !streamBodyless_) {
+    if (!streamCompressor_->compress(chunk, last, compressed)) {
+      throw std::runtime_error("response compression failed");
+    }
+    chunk = std::move(compressed);
+  }
   if (!streamBodyless_) {
     std::string& out = connection_.outputBuffer();
     if (streamChunked_) {
@@ -324,10 +376,19 @@ Task<> HttpSession::writeBody(http::Response& response, std::string chunk, bool 
 void HttpSession::finishStream(http::Response& response) {
   if (response.ended()) return;
   if (!streamHeadSent_ && !writeStreamHead(response)) return;
-  if (streamChunked_ && !streamBodyless_) {
-    connection_.outputBuffer().append("0\r\n\r\n");
-    connection_.commitWrite();
+  if (streamBodyless_) return;
+  std::string& out = connection_.outputBuffer();
+  if (streamCompressor_) {
+    std::string tail;
+    streamCompressor_->compress({}, true, tail);
+    if (streamChunked_) {
+      if (!tail.empty()) appendChunk(out, tail);
+    } else {
+      out.append(tail);
+    }
   }
+  if (streamChunked_) out.append("0\r\n\r\n");
+  connection_.commitWrite();
 }
 
 void HttpSession::onBelowLowWater() {

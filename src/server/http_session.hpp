@@ -14,6 +14,7 @@
 #include "aerie/http/request_parser.hpp"
 #include "aerie/http/response.hpp"
 #include "server/connection.hpp"
+#include "server/response_compression.hpp"
 
 namespace aerie::detail {
 
@@ -48,6 +49,10 @@ class HttpSession final : public Session, public http::BodySink {
   /// Ends the body of a streamed response (the terminating chunk) if the responder did not.
   void finishStream(http::Response& response);
   void wakeDrainWaiter();
+  /// The Content-Encoding to apply to this response (nullptr: none); adds Vary and marks
+  /// the ETag as the encoded representation's.
+  const char* contentEncodingFor(http::Response& response, int status, bool streamed);
+  void compressWholeBody(http::Response& response, int status);
 
   ServerImpl& server_;
   Connection& connection_;
@@ -72,6 +77,7 @@ class HttpSession final : public Session, public http::BodySink {
   bool streamChunked_ = false;
   bool streamBodyless_ = false;  // HEAD, 204, 304: headers only
   std::coroutine_handle<> drainWaiter_;
+  std::unique_ptr<BodyCompressor> streamCompressor_;
 };
 
 }  // namespace aerie::detail

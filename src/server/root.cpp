@@ -205,7 +205,14 @@ Responder root(const std::filesystem::path& directory, RootOptions options) {
     const std::string_view ifNoneMatch = request.header("if-none-match");
     bool notModified = false;
     if (!ifNoneMatch.empty()) {
-      notModified = http::ifNoneMatchMatches(ifNoneMatch, etag);
+      // The server tags a representation it compressed on the fly "<etag>-gzip" (or
+      // -deflate, ServerOptions::compressResponses): those are this file too.
+      auto variant = [&etag](const char* coding) {
+        return etag.substr(0, etag.size() - 1) + "-" + coding + "\"";
+      };
+      notModified = http::ifNoneMatchMatches(ifNoneMatch, etag) ||
+                    http::ifNoneMatchMatches(ifNoneMatch, variant("gzip")) ||
+                    http::ifNoneMatchMatches(ifNoneMatch, variant("deflate"));
     } else if (auto since = http::parseHttpDate(request.header("if-modified-since"))) {
       notModified = modified <= *since;
     }

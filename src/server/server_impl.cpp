@@ -276,9 +276,12 @@ void ServerImpl::connectionClosedFor(const std::string& remoteIp) {
 void ServerImpl::reloadTls() {
   if (!host_.encrypted()) return;
   auto tls = ServerTls::load(host_.certificates());
-  log::info("TLS certificates reloaded: {}", tls->summary());
-  std::lock_guard lock(tlsMutex_);
-  tls_ = std::move(tls);
+  const std::string summary = tls->summary();
+  {
+    std::lock_guard lock(tlsMutex_);
+    tls_ = std::move(tls);
+  }
+  log::info("TLS certificates reloaded: {}", summary);  // after the swap: it is in force
 }
 
 void ServerImpl::stop() {

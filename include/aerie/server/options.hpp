@@ -30,6 +30,13 @@ struct ServerOptions {
   std::chrono::milliseconds headerTimeout{10'000};
   /// Requests served on one connection before it is closed (0 = unlimited).
   std::size_t maxRequestsPerConnection = 1000;
+  /// gzip (or deflate) Content-Encoding for responses of compressible types (text/*, JSON,
+  /// JavaScript, XML, SVG) when the client's Accept-Encoding allows, whole and streamed
+  /// bodies alike; Vary: Accept-Encoding is added to those types' responses.
+  bool compressResponses = true;
+  /// Whole bodies shorter than this are sent as they are (860 B: below, a gzip header and
+  /// the CPU cost outweigh the saving).
+  std::size_t compressionMinimumLength = 860;
   /// The Server header's value; empty: no Server header.
   const char* serverToken = "aerie";
   /// run() stops the server gracefully on SIGINT/SIGTERM. start() blocks both signals in
