@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -14,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "aerie/http/headers.hpp"
 #include "aerie/http/response_head.hpp"
@@ -128,20 +130,117 @@ std::optional<std::string> readSlice(int fd, std::uint64_t offset, std::uint64_t
   return body;
 }
 
-struct OpenFile {
-  int fd = -1;
-  struct stat info {};
-  ~OpenFile() {
-    if (fd >= 0) ::close(fd);
-  }
+/// A servable representation: the file itself or a precompressed sibling.
+struct Representation {
+  std::string encoding;  // "" = identity, "br", "gzip"
+  std::string path;
+  std::uint64_t size = 0;
+  std::string etag;
+  std::shared_ptr<const std::string> content;  // the bytes, for small files
 };
 
-/// Opens a regular file (O_NOFOLLOW is not used: symlinks inside the root are fine and
-/// staysInside() judged the rest).
-bool openRegular(const std::string& path, OpenFile& file) {
-  file.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (file.fd < 0) return false;
-  return ::fstat(file.fd, &file.info) == 0 && S_ISREG(file.info.st_mode);
+/// What root() knows about one request path, cached per thread. A request revalidates it
+/// with one stat() (size, mtime, inode, ctime): a changed file is seen at once. Siblings
+/// (file.br, file.gz) are looked for again after kSiblingTtl.
+struct FileEntry {
+  std::string path;  // after the index file was appended
+  struct stat info {};
+  std::string lastModified;
+  std::string contentType;
+  std::vector<Representation> variants;  // [0] identity, then br, gzip (those that exist)
+  bool hasSibling = false;
+  std::chrono::steady_clock::time_point siblingsCheckedAt;
+};
+
+constexpr std::size_t kCachedContentLimit = 64 * 1024;  // larger files are read per request
+constexpr std::size_t kCacheEntries = 1024;             // per thread and root
+constexpr std::chrono::seconds kSiblingTtl{1};
+
+bool sameFile(const struct stat& a, const struct stat& b) {
+  return a.st_ino == b.st_ino && a.st_dev == b.st_dev && a.st_size == b.st_size &&
+         a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
+         a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
+}
+
+/// A representation of `path` (nullopt: not a regular file we may serve).
+std::optional<Representation> loadRepresentation(const std::string& path, std::string encoding,
+                                                 const std::string& base, bool followOutside) {
+  if (!followOutside && !staysInside(path, base)) return std::nullopt;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  struct stat info {};
+  std::optional<Representation> result;
+  if (::fstat(fd, &info) == 0 && S_ISREG(info.st_mode)) {
+    Representation r;
+    r.encoding = std::move(encoding);
+    r.path = path;
+    r.size = static_cast<std::uint64_t>(info.st_size);
+    r.etag = "\"" + std::to_string(info.st_size) + "-" + std::to_string(info.st_mtim.tv_sec) +
+             (r.encoding.empty() ? "" : "-" + r.encoding) + "\"";
+    if (r.size <= kCachedContentLimit) {
+      auto content = readSlice(fd, 0, r.size);
+      if (content) r.content = std::make_shared<const std::string>(std::move(*content));
+    }
+    if (r.size > kCachedContentLimit || r.content) result = std::move(r);
+  }
+  ::close(fd);
+  return result;
+}
+
+struct RootState {
+  std::string base;
+  MimeTable mime;
+  RootOptions options;
+};
+
+/// Looks `relative` up: from the thread's cache when the file is unchanged, else from the
+/// file system. nullptr: nothing to serve.
+std::shared_ptr<const FileEntry> lookup(const RootState& root, const std::string& relative) {
+  using Cache = std::unordered_map<std::string, std::shared_ptr<const FileEntry>>;
+  thread_local std::unordered_map<const RootState*, Cache> caches;
+  Cache& cache = caches[&root];
+  const auto now = std::chrono::steady_clock::now();
+  if (auto it = cache.find(relative); it != cache.end()) {
+    struct stat info {};
+    const FileEntry& entry = *it->second;
+    if (::stat(entry.path.c_str(), &info) == 0 && sameFile(info, entry.info) &&
+        (!root.options.precompressed || now - entry.siblingsCheckedAt < kSiblingTtl)) {
+      return it->second;
+    }
+    cache.erase(it);
+  }
+  auto entry = std::make_shared<FileEntry>();
+  entry->path = root.base + "/" + relative;
+  if (::stat(entry->path.c_str(), &entry->info) != 0) return nullptr;
+  if (S_ISDIR(entry->info.st_mode)) {
+    if (root.options.indexFile.empty()) return nullptr;
+    if (!entry->path.ends_with('/')) entry->path += '/';
+    entry->path += root.options.indexFile;
+    if (::stat(entry->path.c_str(), &entry->info) != 0) return nullptr;
+  }
+  if (!S_ISREG(entry->info.st_mode)) return nullptr;
+  auto identity =
+      loadRepresentation(entry->path, "", root.base, root.options.followSymlinksOutside);
+  if (!identity) return nullptr;
+  entry->variants.push_back(std::move(*identity));
+  if (root.options.precompressed) {
+    for (const char* coding : {"br", "gzip"}) {
+      const std::string sibling = entry->path + (coding[0] == 'b' ? ".br" : ".gz");
+      struct stat info {};
+      if (::stat(sibling.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) continue;
+      entry->hasSibling = true;
+      if (auto variant =
+              loadRepresentation(sibling, coding, root.base, root.options.followSymlinksOutside)) {
+        entry->variants.push_back(std::move(*variant));
+      }
+    }
+  }
+  entry->siblingsCheckedAt = now;
+  entry->lastModified = http::formatHttpDate(entry->info.st_mtim.tv_sec);
+  entry->contentType = contentType(root.mime, entry->path);
+  if (cache.size() >= kCacheEntries) cache.clear();  // bounded: a crawl cannot grow it
+  cache.emplace(relative, entry);
+  return entry;
 }
 
 }  // namespace
@@ -153,53 +252,39 @@ Responder root(const std::filesystem::path& directory, RootOptions options) {
     throw std::invalid_argument("root(): not a directory: " + directory.string() +
                                 (error ? " (" + error.message() + ")" : ""));
   }
-  auto mime = std::make_shared<const MimeTable>(loadMimeTypes());
-  auto baseText = std::make_shared<const std::string>(base.string());
-  return [mime, baseText, options](http::Request& request, http::Response& response) -> Task<> {
+  auto state = std::make_shared<RootState>();
+  state->base = base.string();
+  state->mime = loadMimeTypes();
+  state->options = std::move(options);
+  return [state](http::Request& request, http::Response& response) -> Task<> {
     const bool head = request.method() == "HEAD";
     if (request.method() != "GET" && !head) co_return;
-    const auto relative = safeRelativePath(request.target(), request.path(), options.dotfiles);
+    const auto relative =
+        safeRelativePath(request.target(), request.path(), state->options.dotfiles);
     if (!relative) co_return;
-    std::string path = *baseText + "/" + *relative;
-    struct stat info {};
-    if (::stat(path.c_str(), &info) != 0) co_return;
-    if (S_ISDIR(info.st_mode)) {
-      if (options.indexFile.empty()) co_return;
-      if (!path.ends_with('/')) path += '/';
-      path += options.indexFile;
-    }
-    if (!options.followSymlinksOutside && !staysInside(path, *baseText)) co_return;
-    OpenFile file;
-    if (!openRegular(path, file)) co_return;
+    const std::shared_ptr<const FileEntry> entry = lookup(*state, *relative);
+    if (!entry) co_return;
 
     // A precompressed sibling, when the client takes it (brotli first: it is smaller).
-    std::string encoding;
-    OpenFile encoded;
-    bool hasSibling = false;
-    if (options.precompressed) {
+    const Representation* served = &entry->variants.front();
+    if (entry->variants.size() > 1) {
       const std::string_view accepted = request.header("accept-encoding");
-      for (const char* coding : {"br", "gzip"}) {
-        const std::string sibling = path + (coding[0] == 'b' ? ".br" : ".gz");
-        struct stat siblingInfo {};
-        if (::stat(sibling.c_str(), &siblingInfo) != 0 || !S_ISREG(siblingInfo.st_mode)) continue;
-        hasSibling = true;
-        if (!encoding.empty() || !http::acceptsEncoding(accepted, coding)) continue;
-        if (!options.followSymlinksOutside && !staysInside(sibling, *baseText)) continue;
-        if (openRegular(sibling, encoded)) encoding = coding;
+      for (std::size_t i = 1; i < entry->variants.size(); ++i) {
+        if (http::acceptsEncoding(accepted, entry->variants[i].encoding)) {
+          served = &entry->variants[i];
+          break;
+        }
       }
     }
-    const OpenFile& served = encoding.empty() ? file : encoded;
-    const auto size = static_cast<std::uint64_t>(served.info.st_size);
-    const std::string etag = "\"" + std::to_string(served.info.st_size) + "-" +
-                             std::to_string(served.info.st_mtim.tv_sec) +
-                             (encoding.empty() ? "" : "-" + encoding) + "\"";
-    const std::time_t modified = file.info.st_mtim.tv_sec;
+    const std::string& etag = served->etag;
+    const std::uint64_t size = served->size;
+    const std::time_t modified = entry->info.st_mtim.tv_sec;
     response.setHeader("ETag", etag);
-    response.setHeader("Last-Modified", http::formatHttpDate(modified));
-    response.setHeader("Content-Type", contentType(*mime, path));
+    response.setHeader("Last-Modified", entry->lastModified);
+    response.setHeader("Content-Type", entry->contentType);
     response.setHeader("Accept-Ranges", "bytes");
-    if (hasSibling) response.setHeader("Vary", "Accept-Encoding");
-    if (!encoding.empty()) response.setHeader("Content-Encoding", encoding);
+    if (entry->hasSibling) response.setHeader("Vary", "Accept-Encoding");
+    if (!served->encoding.empty()) response.setHeader("Content-Encoding", served->encoding);
 
     // Conditionals (RFC 9110 13.2.2): If-None-Match wins over If-Modified-Since.
     const std::string_view ifNoneMatch = request.header("if-none-match");
@@ -252,8 +337,16 @@ Responder root(const std::filesystem::path& directory, RootOptions options) {
       response.setStatus(response.status());  // started, with no body
       co_return;
     }
-    auto body = readSlice(served.fd, offset, length);
-    if (!body) co_return;  // the file changed under us: let the 404 answer
+    if (served->content) {
+      co_await response.send(served->content->substr(static_cast<std::size_t>(offset),
+                                                     static_cast<std::size_t>(length)));
+      co_return;
+    }
+    const int fd = ::open(served->path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) co_return;  // gone since the lookup: let the 404 answer
+    auto body = readSlice(fd, offset, length);
+    ::close(fd);
+    if (!body) co_return;  // the file shrank under us
     co_await response.send(std::move(*body));
   };
 }
