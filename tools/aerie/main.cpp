@@ -24,6 +24,9 @@ struct ServeArgs {
   long long heartbeatMs = -1;
   long long closePeriodMs = -1;
   long long idleTimeoutMs = -1;
+  long long headerTimeoutMs = -1;
+  long long keepAliveTimeoutMs = -1;
+  bool noCompressResponses = false;
   std::vector<std::string> tlsCerts;
   std::vector<std::string> tlsKeys;
 };
@@ -70,6 +73,11 @@ int serve(const ServeArgs& args) {
   options.workers = args.workers;
   if (args.maxConnections != 0) options.maxConnections = args.maxConnections;
   if (args.connectionsPerIp != 0) options.connectionsPerIp = args.connectionsPerIp;
+  if (args.headerTimeoutMs > 0)
+    options.headerTimeout = std::chrono::milliseconds(args.headerTimeoutMs);
+  if (args.keepAliveTimeoutMs > 0)
+    options.keepAliveTimeout = std::chrono::milliseconds(args.keepAliveTimeoutMs);
+  options.compressResponses = !args.noCompressResponses;
   aerie::Server server(host, options);
   try {
     server.start();
@@ -98,6 +106,12 @@ int main(int argc, char** argv) {
   serveCommand->add_option("--workers", args.workers, "Worker threads (0: one per core)")
       ->capture_default_str();
   serveCommand->add_option("--root", args.root, "Directory of static files to serve");
+  serveCommand->add_option("--header-timeout-ms", args.headerTimeoutMs,
+                           "A request head (and a TLS handshake) must arrive within this (10000)");
+  serveCommand->add_option("--keep-alive-timeout-ms", args.keepAliveTimeoutMs,
+                           "Idle keep-alive connections are closed after this (15000)");
+  serveCommand->add_flag("--no-compress-responses", args.noCompressResponses,
+                         "No gzip/deflate Content-Encoding for HTTP responses");
   serveCommand->add_option("--tls-cert", args.tlsCerts,
                            "PEM certificate chain: serve HTTPS/WSS (repeatable: SNI picks)");
   serveCommand->add_option("--tls-key", args.tlsKeys, "PEM private key of the --tls-cert");
