@@ -16,6 +16,42 @@ using detail::isOws;
 
 using protocol::trimOws;
 
+/// Host = uri-host [ ":" port ] (RFC 9110 7.2): a reg-name (unreserved, pct-encoded,
+/// sub-delims), an IPv4 address (a reg-name by syntax) or a bracketed IP literal. Empty is
+/// allowed (a target without authority). Anything else is a malformed request: 400.
+bool isValidHost(std::string_view host) noexcept {
+  if (host.empty()) return true;
+  std::string_view name = host;
+  std::string_view port;
+  if (host.front() == '[') {
+    const std::size_t close = host.find(']');
+    if (close == std::string_view::npos || close < 3) return false;
+    for (char c : host.substr(1, close - 1)) {
+      const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+      if (!hex && c != ':' && c != '.' && c != 'v' && c != 'V') return false;
+    }
+    const std::string_view rest = host.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':') return false;
+    port = rest.empty() ? rest : rest.substr(1);
+    name = {};
+  } else if (const std::size_t colon = host.rfind(':'); colon != std::string_view::npos) {
+    name = host.substr(0, colon);
+    port = host.substr(colon + 1);
+    if (name.empty()) return false;
+  }
+  if (port.size() > 5) return false;
+  for (char c : port) {
+    if (c < '0' || c > '9') return false;
+  }
+  for (char c : name) {
+    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!alnum && std::string_view("-._~%!$&'()*+,;=").find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool isToken(std::string_view s) noexcept {
   if (s.empty()) return false;
   for (char c : s) {
@@ -280,7 +316,10 @@ RequestParser::Failure RequestParser::parseHeaderLine(std::string_view line) {
   // The fields that decide framing and validity, recognised by length first.
   switch (name.size()) {
     case 4:
-      if (iequals(name, "host") && ++hostCount_ > 1) return {400, "multiple Host fields"};
+      if (iequals(name, "host")) {
+        if (++hostCount_ > 1) return {400, "multiple Host fields"};
+        if (!isValidHost(value)) return {400, "invalid Host"};
+      }
       break;
     case 6:
       if (iequals(name, "expect") && iequals(value, "100-continue")) expectsContinue_ = true;

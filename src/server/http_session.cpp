@@ -1,5 +1,6 @@
 #include "server/http_session.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <stdexcept>
 #include <utility>
@@ -65,6 +66,13 @@ bool HttpSession::process(const char* data, std::size_t size) {
         break;
     }
     partialBytes_ = 0;
+    {
+      const auto& allowed = server_.options().allowedMethods;
+      if (std::find(allowed.begin(), allowed.end(), parser_.head().method) == allowed.end()) {
+        fail(501, "method not implemented");
+        return true;
+      }
+    }
     restOfRead_ = {data, size};
     synchronous_ = true;
     startResponse();
@@ -241,14 +249,14 @@ void HttpSession::completeHeaders(http::Response& response, int status, bool str
         }
       }
       if (!headers.contains("content-type"))
-        headers.set("Content-Type", "text/html; charset=utf-8");
+        headers.set("Content-Type", options.defaultContentType);
     } else {
       // HEAD: a responder may state the length GET would have (root() does); no body follows.
       if (head.method != "HEAD" || !headers.contains("content-length")) {
         headers.set("Content-Length", std::to_string(response.body().size()));
       }
       if (!response.body().empty() && !headers.contains("content-type")) {
-        headers.set("Content-Type", "text/html; charset=utf-8");
+        headers.set("Content-Type", options.defaultContentType);
       }
     }
   }
@@ -290,7 +298,7 @@ const char* HttpSession::contentEncodingFor(http::Response& response, int status
     return nullptr;
   }
   const std::string_view type =
-      headers.get("content-type").value_or(std::string_view("text/html; charset=utf-8"));
+      headers.get("content-type").value_or(std::string_view(options.defaultContentType));
   if (!compressibleType(type)) return nullptr;
   // Caches must keep the variants apart, whether or not this one is compressed.
   if (!headers.hasToken("vary", "accept-encoding")) headers.add("Vary", "Accept-Encoding");

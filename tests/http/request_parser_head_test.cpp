@@ -366,3 +366,24 @@ TEST(RequestParserLimits, HeaderCountAtAndPastTheLimit) {
 
 }  // namespace
 }  // namespace aerie::http
+
+namespace aerie::http {
+namespace {
+
+TEST(RequestParserHost, ValidHostValuesPassAndMalformedOnesAre400) {
+  for (const char* host :
+       {"example.com", "example.com:8080", "127.0.0.1", "127.0.0.1:80", "[::1]", "[::1]:8443",
+        "[2001:db8::1]", "xn--nxasmq6b.example", "a_b", "ex%41mple.com", ""}) {
+    const std::string request = "GET / HTTP/1.1\r\nHost: " + std::string(host) + "\r\n\r\n";
+    EXPECT_EQ(statusOf(request), 0) << host;
+  }
+  for (const char* host :
+       {"exa mple.com", "example.com:80:80", "example.com:http", ":80", "[::1", "[::1]x", "[zz::1]",
+        "user@example.com", "a/b", "a\\b", "example.com:123456", "ex\"ample"}) {
+    const std::string request = "GET / HTTP/1.1\r\nHost: " + std::string(host) + "\r\n\r\n";
+    EXPECT_EQ(statusOf(request), 400) << host;
+  }
+}
+
+}  // namespace
+}  // namespace aerie::http

@@ -83,6 +83,14 @@ TEST(Middleware, RunOutermostFirstCanRefuseAndAddHeadersAfterTheResponder) {
 
   const std::string failed = fetch(port, "GET /boom HTTP/1.1\r\n");
   EXPECT_EQ(failed.rfind("HTTP/1.1 500", 0), 0u) << failed;
+
+  // Methods outside ServerOptions::allowedMethods never reach a responder or middleware.
+  trace->clear();
+  for (const char* method : {"TRACE", "CONNECT", "PROPFIND"}) {
+    const std::string refused = fetch(port, std::string(method) + " /hello HTTP/1.1\r\n");
+    EXPECT_EQ(refused.rfind("HTTP/1.1 501", 0), 0u) << method << ": " << refused;
+  }
+  EXPECT_EQ(*trace, "");
   server.stop();
 }
 

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace aerie {
 
@@ -37,6 +39,12 @@ struct ServerOptions {
   /// Whole bodies shorter than this are sent as they are (860 B: below, a gzip header and
   /// the CPU cost outweigh the saving).
   std::size_t compressionMinimumLength = 860;
+  /// Methods the server accepts; any other is answered 501 before a responder runs (TRACE
+  /// and CONNECT are left out on purpose: cross-site tracing, proxying).
+  std::vector<std::string> allowedMethods{"GET",    "HEAD",  "POST",   "PUT",
+                                          "DELETE", "PATCH", "OPTIONS"};
+  /// Content-Type of a body whose responder set none.
+  std::string defaultContentType = "text/html; charset=utf-8";
   /// The Server header's value; empty: no Server header.
   const char* serverToken = "aerie";
   /// run() stops the server gracefully on SIGINT/SIGTERM. start() blocks both signals in
