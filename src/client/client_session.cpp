@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
 #include "aerie/client/errors.hpp"
 #include "aerie/protocol/close_code.hpp"
@@ -563,7 +564,9 @@ void ClientSession::flush() {
   if (buffered == 0) {
     out_.clear();
     outHead_ = 0;
-    if (out_.capacity() > 64 * 1024) out_.shrink_to_fit();
+    wroteSinceTick_ = true;
+    // Shrunk when idle (onTick), not on every drain: see server Connection::trimIdleBuffer.
+    if (out_.capacity() > 4 * 1024 * 1024) out_.shrink_to_fit();
   } else if (outHead_ > 64 * 1024 && outHead_ * 2 > out_.size()) {
     out_.erase(0, outHead_);
     outHead_ = 0;
@@ -659,6 +662,12 @@ void ClientSession::armTick() {
 void ClientSession::onTick() {
   if (finished_) return;
   const auto now = Clock::now();
+  if (!std::exchange(wroteSinceTick_, false) && outHead_ == out_.size() &&
+      out_.capacity() > 64 * 1024) {
+    out_.clear();
+    outHead_ = 0;
+    out_.shrink_to_fit();
+  }
   // The server keeps no context between its messages: an idle connection needs no inflater.
   if (inflater_ && deflate_->serverNoContextTakeover && inflater_->holdsState() &&
       !parser_.inMessage() && now - lastRead_ >= kInflaterIdle) {

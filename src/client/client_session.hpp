@@ -158,6 +158,7 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
   std::string out_;
   std::size_t outHead_ = 0;
   bool writeArmed_ = false;
+  bool wroteSinceTick_ = false;
   bool flushQueued_ = false;
   bool shutdownPending_ = false;
   bool writeShut_ = false;

@@ -226,8 +226,10 @@ void Connection::flush() {
   if (outHead_ == out_.size()) {
     out_.clear();
     outHead_ = 0;
-    // Do not keep a large buffer for an idle connection.
-    if (out_.capacity() > 64 * 1024) out_.shrink_to_fit();
+    wroteSinceTick_ = true;
+    // A very large buffer goes at once; a moderate one stays while the connection is busy
+    // (trimIdleBuffer() releases it once a tick passes without writes).
+    if (out_.capacity() > 4 * 1024 * 1024) out_.shrink_to_fit();
   } else if (outHead_ > 64 * 1024 && outHead_ * 2 > out_.size()) {
     out_.erase(0, outHead_);
     outHead_ = 0;
@@ -246,6 +248,18 @@ void Connection::flush() {
       resumeReading();  // wait for the peer's FIN
     }
     if (!closed_) session_->onDrained();
+  }
+}
+
+void Connection::trimIdleBuffer() {
+  if (wroteSinceTick_) {
+    wroteSinceTick_ = false;
+    return;
+  }
+  if (buffered() == 0 && out_.capacity() > 64 * 1024) {
+    out_.clear();
+    outHead_ = 0;
+    out_.shrink_to_fit();
   }
 }
 

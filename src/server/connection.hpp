@@ -83,6 +83,10 @@ class Connection {
   void setLowWaterMark(std::size_t bytes) noexcept { lowWaterMark_ = bytes; }
   /// Sends what is queued now.
   void flush();
+  /// Called every tick: gives back a large output buffer the connection no longer fills.
+  /// (Shrinking it on every drain instead made each large message free and re-allocate it:
+  /// glibc then trimmed the arena each time, ~45 % of a 64 KiB echo's CPU in madvise.)
+  void trimIdleBuffer();
 
   /// No more writes: once the queue drained, shut down our sending side (the peer sees
   /// FIN) and keep reading until its FIN or the deadline, so a close frame is not lost to
@@ -134,6 +138,7 @@ class Connection {
   std::string out_;
   std::size_t outHead_ = 0;
   std::size_t lowWaterMark_ = 0;
+  bool wroteSinceTick_ = false;
   std::uint64_t bytesRead_ = 0;
   std::uint64_t bytesSent_ = 0;
   std::chrono::steady_clock::time_point closeDeadline_{};

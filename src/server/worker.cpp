@@ -212,6 +212,7 @@ void Worker::tick() {
       return;
     }
     c.session()->onTick(now);
+    if (!c.closed()) c.trimIdleBuffer();
   });
 }
 
