@@ -1,29 +1,15 @@
 #include "aerie/http/static_file_rules.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
+
+#include "aerie/http/headers.hpp"
+#include "aerie/protocol/header_values.hpp"
 
 namespace aerie::http {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
-bool iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto x = static_cast<unsigned char>(a[i]);
-    const auto y = static_cast<unsigned char>(b[i]);
-    if (std::tolower(x) != std::tolower(y)) return false;
-  }
-  return true;
-}
+using protocol::trimOws;
 
 /// Digits only (no sign, no blanks), at most 19 of them.
 std::optional<std::uint64_t> number(std::string_view s) {
@@ -41,7 +27,7 @@ template <class F>
 void forEachElement(std::string_view list, F f) {
   while (!list.empty()) {
     const std::size_t comma = list.find(',');
-    const std::string_view element = trim(list.substr(0, comma));
+    const std::string_view element = trimOws(list.substr(0, comma));
     if (!element.empty()) f(element);
     if (comma == std::string_view::npos) break;
     list.remove_prefix(comma + 1);
@@ -52,17 +38,17 @@ void forEachElement(std::string_view list, F f) {
 
 RangeRequest parseRange(std::string_view header, std::uint64_t size) {
   RangeRequest result;
-  header = trim(header);
+  header = trimOws(header);
   constexpr std::string_view kUnit = "bytes=";
-  if (header.size() <= kUnit.size() || !iequal(header.substr(0, kUnit.size()), kUnit)) {
+  if (header.size() <= kUnit.size() || !iequals(header.substr(0, kUnit.size()), kUnit)) {
     return result;
   }
-  const std::string_view spec = trim(header.substr(kUnit.size()));
+  const std::string_view spec = trimOws(header.substr(kUnit.size()));
   if (spec.find(',') != std::string_view::npos) return result;  // several: the whole file
   const std::size_t dash = spec.find('-');
   if (dash == std::string_view::npos) return result;
-  const std::string_view firstText = trim(spec.substr(0, dash));
-  const std::string_view lastText = trim(spec.substr(dash + 1));
+  const std::string_view firstText = trimOws(spec.substr(0, dash));
+  const std::string_view lastText = trimOws(spec.substr(dash + 1));
   if (firstText.empty()) {  // suffix: the last N bytes
     const auto suffix = number(lastText);
     if (!suffix) return result;
@@ -109,23 +95,35 @@ bool acceptsEncoding(std::string_view acceptEncoding, std::string_view coding) {
   bool wildcard = false;
   forEachElement(acceptEncoding, [&](std::string_view element) {
     const std::size_t semicolon = element.find(';');
-    const std::string_view name = trim(element.substr(0, semicolon));
+    const std::string_view name = trimOws(element.substr(0, semicolon));
     bool acceptable = true;
     if (semicolon != std::string_view::npos) {
       std::string_view params = element.substr(semicolon + 1);
       const std::size_t q = params.find("q=");
       if (q != std::string_view::npos) {
-        std::string_view value = trim(params.substr(q + 2));
+        std::string_view value = trimOws(params.substr(q + 2));
         const std::size_t end = value.find(';');
-        value = trim(value.substr(0, end));
+        value = trimOws(value.substr(0, end));
         // q=0, q=0.0, q=0.000: refused; anything else with a non-zero digit: accepted.
         acceptable = value.find_first_of("123456789") != std::string_view::npos;
       }
     }
-    if (iequal(name, coding)) explicitly = acceptable;
+    if (iequals(name, coding)) explicitly = acceptable;
     if (name == "*") wildcard = acceptable;
   });
   return explicitly.has_value() ? *explicitly : wildcard;
+}
+
+bool isTextualType(std::string_view contentType) noexcept {
+  const std::string_view type = trimOws(contentType.substr(0, contentType.find(';')));
+  const auto endsWith = [type](std::string_view suffix) {
+    return type.size() >= suffix.size() &&
+           iequals(type.substr(type.size() - suffix.size()), suffix);
+  };
+  return (type.size() > 5 && iequals(type.substr(0, 5), "text/")) ||
+         iequals(type, "application/json") || iequals(type, "application/javascript") ||
+         iequals(type, "application/xml") || iequals(type, "image/svg+xml") || endsWith("+json") ||
+         endsWith("+xml");
 }
 
 }  // namespace aerie::http

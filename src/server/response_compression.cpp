@@ -3,21 +3,12 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 
 #include "aerie/http/static_file_rules.hpp"
 
 namespace aerie::detail {
 namespace {
-
-bool startsWithNoCase(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(text[i])) != prefix[i]) return false;
-  }
-  return true;
-}
 
 int windowBitsFor(const char* encoding) {
   return std::strcmp(encoding, "gzip") == 0 ? 15 + 16 : 15;  // +16: gzip wrapper
@@ -26,15 +17,7 @@ int windowBitsFor(const char* encoding) {
 }  // namespace
 
 bool compressibleType(std::string_view contentType) {
-  const std::string_view type = contentType.substr(0, contentType.find(';'));
-  std::string lower(type);
-  for (char& c : lower)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  while (!lower.empty() && lower.back() == ' ')
-    lower.pop_back();
-  return startsWithNoCase(lower, "text/") || lower == "application/json" ||
-         lower == "application/javascript" || lower == "application/xml" ||
-         lower == "image/svg+xml" || lower.ends_with("+json") || lower.ends_with("+xml");
+  return http::isTextualType(contentType);
 }
 
 const char* chooseContentEncoding(std::string_view acceptEncoding) {

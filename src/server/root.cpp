@@ -66,10 +66,7 @@ std::string contentType(const MimeTable& table, const std::string& path) {
   auto it = table.find(extension);
   if (it == table.end()) return "application/octet-stream";
   const std::string& type = it->second;
-  const bool textual = type.starts_with("text/") || type == "application/json" ||
-                       type == "application/javascript" || type == "application/xml" ||
-                       type == "image/svg+xml";
-  return textual ? type + "; charset=utf-8" : type;
+  return http::isTextualType(type) ? type + "; charset=utf-8" : type;
 }
 
 /// The decoded request path, checked segment by segment: nullopt unless every segment is a

@@ -427,9 +427,15 @@ protocol::PayloadCompressor* WsSession::compressorFor(std::size_t size) {
   if (deflater_) {
     // A streamed message owns the dedicated compressor's history until it ends: a message
     // queued behind it goes plain (RSV1 is per message), which leaves that history alone.
-    return activeStream_ != 0 && activeStreamCompressed_ ? nullptr : deflater_.get();
+    return activeStream_ != 0 && dedicatedDeflaterStreaming() ? nullptr : deflater_.get();
   }
   return &protocol::MessageDeflater::sharedForThisThread(deflate_->serverMaxWindowBits);
+}
+
+bool WsSession::dedicatedDeflaterStreaming() const noexcept {
+  return std::any_of(
+      streamDeflaters_.begin(), streamDeflaters_.end(),
+      [this](const StreamDeflater& entry) { return entry.deflater == deflater_.get(); });
 }
 
 protocol::MessageDeflater* WsSession::streamDeflater(std::uint64_t stream, bool first) {
@@ -446,7 +452,6 @@ protocol::MessageDeflater* WsSession::streamDeflater(std::uint64_t stream, bool 
     // one that has to wait behind another is sent plain.
     if (activeStream_ != 0 || !deflater_->canCompress()) return nullptr;
     entry.deflater = deflater_.get();
-    activeStreamCompressed_ = true;
   } else {
     // Shared mode: a stream is compressed over several calls, so it cannot borrow the
     // thread's compressor; it gets its own until it ends (no context kept after that).
@@ -462,7 +467,6 @@ protocol::MessageDeflater* WsSession::streamDeflater(std::uint64_t stream, bool 
 void WsSession::endStreamDeflater(std::uint64_t stream) {
   for (auto it = streamDeflaters_.begin(); it != streamDeflaters_.end(); ++it) {
     if (it->stream != stream) continue;
-    if (it->deflater == deflater_.get()) activeStreamCompressed_ = false;
     streamDeflaters_.erase(it);
     return;
   }

@@ -107,6 +107,8 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
   protocol::PayloadCompressor* compressorFor(std::size_t size);
   /// The compressor of a streamed message (nullptr: the stream goes plain). `first` decides.
   protocol::MessageDeflater* streamDeflater(std::uint64_t stream, bool first);
+  /// A streamed message holds the dedicated (context takeover) compressor.
+  bool dedicatedDeflaterStreaming() const noexcept;
   void endStreamDeflater(std::uint64_t stream);
   /// Opening, rate-limited or a streaming reader behind: no reading from the client.
   bool readingBlocked() const noexcept;
@@ -146,7 +148,6 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
     std::unique_ptr<protocol::MessageDeflater> owned;
   };
   std::vector<StreamDeflater> streamDeflaters_;
-  bool activeStreamCompressed_ = false;  // the dedicated compressor is a stream's
   std::deque<Deferred> deferred_;
   std::size_t deferredBytes_ = 0;
 

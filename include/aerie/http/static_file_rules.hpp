@@ -38,4 +38,9 @@ bool ifNoneMatchMatches(std::string_view header, std::string_view etag);
 /// (an explicit "coding;q=0" refuses it even when "*" is allowed).
 bool acceptsEncoding(std::string_view acceptEncoding, std::string_view coding);
 
+/// Media types whose content is text: text/*, application/json, application/javascript,
+/// application/xml, image/svg+xml, *+json, *+xml (parameters and case ignored). root()
+/// labels them charset=utf-8 and response compression compresses them.
+bool isTextualType(std::string_view contentType) noexcept;
+
 }  // namespace aerie::http
