@@ -1,5 +1,6 @@
 #include "aerie/http/response_head.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -129,29 +130,31 @@ std::string formatHttpDate(std::time_t time) {
   return text;
 }
 
-std::optional<std::time_t> parseHttpDate(std::string_view text) {
-  // "Sun, 06 Nov 1994 08:49:37 GMT"
-  //  0123456789012345678901234567 8
-  if (text.size() != 29) return std::nullopt;
-  bool weekdayOk = false;
-  for (std::string_view wd : kWeekdays)
-    weekdayOk = weekdayOk || text.substr(0, 3) == wd;
-  if (!weekdayOk || text.substr(3, 2) != ", " || text[7] != ' ' || text[11] != ' ' ||
-      text[16] != ' ' || text[19] != ':' || text[22] != ':' || text.substr(25) != " GMT") {
-    return std::nullopt;
-  }
-  unsigned month = 0;
+namespace {
+
+constexpr std::array<std::string_view, 7> kLongWeekdays = {
+    "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
+
+/// 1..12 for "Jan".."Dec" at text[pos], 0 otherwise.
+unsigned monthAt(std::string_view text, std::size_t pos) {
   for (unsigned m = 0; m < 12; ++m) {
-    if (text.substr(8, 3) == kMonths[m]) month = m + 1;
+    if (text.substr(pos, 3) == kMonths[m]) return m + 1;
   }
-  unsigned day = 0, year = 0, hour = 0, minute = 0, second = 0;
-  if (month == 0 || !parseDigits(text, 5, 2, day) || !parseDigits(text, 12, 4, year) ||
-      !parseDigits(text, 17, 2, hour) || !parseDigits(text, 20, 2, minute) ||
-      !parseDigits(text, 23, 2, second)) {
-    return std::nullopt;
-  }
+  return 0;
+}
+
+/// "08:49:37" at text[pos].
+bool timeOfDayAt(std::string_view text, std::size_t pos, unsigned& hour, unsigned& minute,
+                 unsigned& second) {
+  return text[pos + 2] == ':' && text[pos + 5] == ':' && parseDigits(text, pos, 2, hour) &&
+         parseDigits(text, pos + 3, 2, minute) && parseDigits(text, pos + 6, 2, second);
+}
+
+std::optional<std::time_t> toTime(std::int64_t year, unsigned month, unsigned day, unsigned hour,
+                                  unsigned minute, unsigned second) {
   // second 60 is a leap second (RFC 5322 allows it); it reads as the next second.
-  if (day == 0 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 60) {
+  if (month == 0 || day == 0 || day > daysInMonth(year, month) || hour > 23 || minute > 59 ||
+      second > 60) {
     return std::nullopt;
   }
   const std::int64_t days = daysFromCivil(year, month, day);
@@ -161,6 +164,74 @@ std::optional<std::time_t> parseHttpDate(std::string_view text) {
     if (t > INT32_MAX || t < INT32_MIN) return std::nullopt;
   }
   return static_cast<std::time_t>(t);
+}
+
+// "Sun, 06 Nov 1994 08:49:37 GMT"
+//  0123456789012345678901234567 8
+std::optional<std::time_t> parseImfFixdate(std::string_view text) {
+  if (text.size() != 29) return std::nullopt;
+  if (std::find(kWeekdays.begin(), kWeekdays.end(), text.substr(0, 3)) == kWeekdays.end() ||
+      text.substr(3, 2) != ", " || text[7] != ' ' || text[11] != ' ' || text[16] != ' ' ||
+      text.substr(25) != " GMT") {
+    return std::nullopt;
+  }
+  unsigned day = 0, year = 0, hour = 0, minute = 0, second = 0;
+  if (!parseDigits(text, 5, 2, day) || !parseDigits(text, 12, 4, year) ||
+      !timeOfDayAt(text, 17, hour, minute, second)) {
+    return std::nullopt;
+  }
+  return toTime(year, monthAt(text, 8), day, hour, minute, second);
+}
+
+// "Sunday, 06-Nov-94 08:49:37 GMT": the weekday in full, a two-digit year.
+std::optional<std::time_t> parseRfc850Date(std::string_view text, std::time_t now) {
+  const std::size_t comma = text.find(',');
+  if (comma == std::string_view::npos || std::find(kLongWeekdays.begin(), kLongWeekdays.end(),
+                                                   text.substr(0, comma)) == kLongWeekdays.end()) {
+    return std::nullopt;
+  }
+  const std::string_view rest = text.substr(comma);
+  // ", 06-Nov-94 08:49:37 GMT"
+  //  012345678901234567890123
+  if (rest.size() != 24 || rest[1] != ' ' || rest[4] != '-' || rest[8] != '-' || rest[11] != ' ' ||
+      rest.substr(20) != " GMT") {
+    return std::nullopt;
+  }
+  unsigned day = 0, yy = 0, hour = 0, minute = 0, second = 0;
+  if (!parseDigits(rest, 2, 2, day) || !parseDigits(rest, 9, 2, yy) ||
+      !timeOfDayAt(rest, 12, hour, minute, second)) {
+    return std::nullopt;
+  }
+  // RFC 9110 5.6.7: a two-digit year more than 50 years in the future is the most recent
+  // year in the past with those digits.
+  const std::int64_t currentYear = civilFromDays(static_cast<std::int64_t>(now) / 86400).year;
+  std::int64_t year = currentYear - currentYear % 100 + yy;
+  if (year > currentYear + 50) year -= 100;
+  return toTime(year, monthAt(rest, 5), day, hour, minute, second);
+}
+
+// "Sun Nov  6 08:49:37 1994" (C's asctime(); the day padded with a space).
+//  012345678901234567890123
+std::optional<std::time_t> parseAsctimeDate(std::string_view text) {
+  if (text.size() != 24 ||
+      std::find(kWeekdays.begin(), kWeekdays.end(), text.substr(0, 3)) == kWeekdays.end() ||
+      text[3] != ' ' || text[7] != ' ' || text[10] != ' ' || text[19] != ' ') {
+    return std::nullopt;
+  }
+  unsigned day = 0, year = 0, hour = 0, minute = 0, second = 0;
+  const bool dayOk = text[8] == ' ' ? parseDigits(text, 9, 1, day) : parseDigits(text, 8, 2, day);
+  if (!dayOk || !parseDigits(text, 20, 4, year) || !timeOfDayAt(text, 11, hour, minute, second)) {
+    return std::nullopt;
+  }
+  return toTime(year, monthAt(text, 4), day, hour, minute, second);
+}
+
+}  // namespace
+
+std::optional<std::time_t> parseHttpDate(std::string_view text, std::time_t now) {
+  if (auto t = parseImfFixdate(text)) return t;
+  if (auto t = parseRfc850Date(text, now)) return t;
+  return parseAsctimeDate(text);
 }
 
 std::string_view DateCache::now() {

@@ -85,9 +85,41 @@ TEST(HttpDate, ParsesImfFixdate) {
   EXPECT_EQ(parseHttpDate("Sat, 31 Dec 2016 23:59:60 GMT"), 1483228800);  // leap second
 }
 
+// RFC 9110 5.6.7: recipients accept the two obsolete forms as well (its own examples).
+TEST(HttpDate, ParsesObsoleteRfc850AndAsctimeForms) {
+  const std::time_t now2026 = 1795000000;  // 2026-11-18
+  EXPECT_EQ(parseHttpDate("Sunday, 06-Nov-94 08:49:37 GMT", now2026), 784111777);
+  EXPECT_EQ(parseHttpDate("Sun Nov  6 08:49:37 1994"), 784111777);
+  EXPECT_EQ(parseHttpDate("Sun Nov 06 08:49:37 1994"), 784111777);
+  EXPECT_EQ(parseHttpDate("Tue Feb 29 00:00:00 2000"), 951782400);
+  EXPECT_EQ(parseHttpDate("Wednesday, 01-Jan-70 00:00:00 GMT", now2026),  // 2070, not 1970
+            parseHttpDate("Wed, 01 Jan 2070 00:00:00 GMT"));
+  // Two-digit years: not more than 50 years ahead of now, else the century before.
+  EXPECT_EQ(parseHttpDate("Wednesday, 31-Dec-75 23:59:59 GMT", now2026),
+            parseHttpDate("Wed, 31 Dec 2075 23:59:59 GMT"));
+  EXPECT_EQ(parseHttpDate("Friday, 01-Jan-77 00:00:00 GMT", now2026),
+            parseHttpDate("Sat, 01 Jan 1977 00:00:00 GMT"));
+  EXPECT_EQ(parseHttpDate("Monday, 01-Jan-24 00:00:00 GMT", now2026),
+            parseHttpDate("Mon, 01 Jan 2024 00:00:00 GMT"));
+}
+
+TEST(HttpDate, RejectsMalformedObsoleteForms) {
+  EXPECT_EQ(parseHttpDate("Sun, 06-Nov-94 08:49:37 GMT"), std::nullopt);       // short weekday
+  EXPECT_EQ(parseHttpDate("Sunday, 06-Nov-1994 08:49:37 GMT"), std::nullopt);  // 4-digit year
+  EXPECT_EQ(parseHttpDate("Sunday, 06 Nov 94 08:49:37 GMT"), std::nullopt);
+  EXPECT_EQ(parseHttpDate("Sunday, 06-Nov-94 08:49:37 UTC"), std::nullopt);
+  EXPECT_EQ(parseHttpDate("Funday, 06-Nov-94 08:49:37 GMT"), std::nullopt);
+  EXPECT_EQ(parseHttpDate("Sunday, 31-Nov-94 08:49:37 GMT"), std::nullopt);
+  EXPECT_EQ(parseHttpDate("Sunday,"), std::nullopt);
+  EXPECT_EQ(parseHttpDate("Sun Nov 6 08:49:37 1994"), std::nullopt);  // day not padded
+  EXPECT_EQ(parseHttpDate("Sun Nov  6 08:49:37 94"), std::nullopt);
+  EXPECT_EQ(parseHttpDate("Sun Nov  6 08:49:37 1994 GMT"), std::nullopt);
+  EXPECT_EQ(parseHttpDate("Sun Nov  0 08:49:37 1994"), std::nullopt);
+  EXPECT_EQ(parseHttpDate("Sun Nox  6 08:49:37 1994"), std::nullopt);
+  EXPECT_EQ(parseHttpDate("Sun Nov  6 08:49:3x 1994"), std::nullopt);
+}
+
 TEST(HttpDate, RejectsOtherForms) {
-  EXPECT_EQ(parseHttpDate("Sunday, 06-Nov-94 08:49:37 GMT"), std::nullopt);  // RFC 850
-  EXPECT_EQ(parseHttpDate("Sun Nov  6 08:49:37 1994"), std::nullopt);        // asctime
   EXPECT_EQ(parseHttpDate("Sun, 06 Nov 1994 08:49:37 UTC"), std::nullopt);
   EXPECT_EQ(parseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT "), std::nullopt);
   EXPECT_EQ(parseHttpDate("sun, 06 Nov 1994 08:49:37 GMT"), std::nullopt);

@@ -20,10 +20,14 @@ namespace aerie::http {
 /// IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT" (always 29 characters).
 std::string formatHttpDate(std::time_t time);
 
-/// Parses an IMF-fixdate (the only form senders may generate). The obsolete RFC 850 and
-/// asctime forms are not accepted: nullopt, which conditional requests treat as absent,
-/// as RFC 9110 13.1.3 asks for invalid dates. The weekday is checked for syntax only.
-std::optional<std::time_t> parseHttpDate(std::string_view text);
+/// Parses an HTTP date in the three forms RFC 9110 5.6.7 asks recipients to accept:
+/// IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT", the only one senders may generate) and the
+/// obsolete RFC 850 ("Sunday, 06-Nov-94 08:49:37 GMT") and asctime ("Sun Nov  6 08:49:37
+/// 1994") forms. A two-digit year more than 50 years after `now`'s is taken from the century
+/// before. Anything else is nullopt, which conditional requests treat as absent (RFC 9110
+/// 13.1.3). Names are case-sensitive; the weekday is checked for syntax only.
+std::optional<std::time_t> parseHttpDate(std::string_view text,
+                                         std::time_t now = std::time(nullptr));
 
 /// The Date header value, formatted at most once per second. Not thread-safe: one per
 /// event-loop thread.
