@@ -377,19 +377,27 @@ void WsSession::sendFragment(std::uint64_t stream, bool binary, bool first, bool
 }
 
 void WsSession::drainDeferred() {
-  while (!deferred_.empty() && !closeSent_ && !connection_.closed()) {
-    auto next = deferred_.begin();
+  while (deferredHead_ < deferred_.size() && !closeSent_ && !connection_.closed()) {
+    auto next = deferred_.begin() + static_cast<std::ptrdiff_t>(deferredHead_);
     if (activeStream_ != 0) {
       // Only the unfinished stream's own fragments may go now; the rest keeps its order.
-      next = std::find_if(deferred_.begin(), deferred_.end(),
+      next = std::find_if(next, deferred_.end(),
                           [this](const Deferred& d) { return d.stream == activeStream_; });
-      if (next == deferred_.end()) return;
+      if (next == deferred_.end()) break;
     }
     Deferred item = std::move(*next);
-    deferred_.erase(next);
+    if (next == deferred_.begin() + static_cast<std::ptrdiff_t>(deferredHead_)) {
+      ++deferredHead_;
+    } else {
+      deferred_.erase(next);
+    }
     deferredBytes_ -= item.frames.size();
     if (item.stream != 0) activeStream_ = item.fin ? 0 : item.stream;
     writeFrames(item.frames, item.frameCount, item.fin);
+  }
+  if (deferredHead_ == deferred_.size()) {
+    deferred_.clear();  // keeps the capacity for the next stream; freed with the session
+    deferredHead_ = 0;
   }
 }
 
