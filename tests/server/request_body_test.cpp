@@ -35,7 +35,7 @@ struct Shared {
 
 class BodyServer {
  public:
-  BodyServer() {
+  explicit BodyServer(std::chrono::milliseconds headerTimeout = 10s) {
     shared_ = std::make_shared<Shared>();
     auto shared = shared_;
     // Echoes the body, read piece by piece; X-Reads: how many pieces.
@@ -103,6 +103,7 @@ class BodyServer {
     ServerOptions options;
     options.workers = 1;
     options.handleSignals = false;
+    options.headerTimeout = headerTimeout;
     server_ = std::make_unique<Server>(std::move(host), options);
     server_->start();
     const std::string bound = server_->boundAddresses().front();
@@ -411,6 +412,29 @@ TEST(RequestBody, TheSocketIsNotReadWhileTheResponderDoesNotTakeTheBody) {
   HttpResponse response = client.read();
   EXPECT_EQ(response.status, 200) << response.head;
   EXPECT_EQ(response.body, "bytes=" + std::to_string(total));
+}
+
+TEST(RequestBody, ABodyThatStopsArrivingWhileTheResponderWaitsIs408) {
+  BodyServer server(300ms);  // the body, like the head, must keep coming within this
+  Client client(server.port());
+  client.send(post("/tiny", "Content-Length: 50\r\n", "only part"));
+  HttpResponse response = client.read();  // (the server's clock, not ours: no bound here)
+  EXPECT_EQ(response.status, 408) << response.head;
+  EXPECT_TRUE(client.closedByServer());
+  EXPECT_EQ(server.shared().bodyErrorStatus, 408);
+}
+
+TEST(RequestBody, AClientThatLeavesMidBodyFailsTheRead) {
+  BodyServer server;
+  {
+    Client client(server.port());
+    client.send(post("/tiny", "Content-Length: 50\r\n", "only part"));
+    ASSERT_TRUE(waitFor([&] { return server.shared().ignoredRuns >= 1; }));
+    ::shutdown(client.fd(), SHUT_WR);
+    HttpResponse response = client.read();
+    EXPECT_EQ(response.status, 400) << response.head;
+  }
+  EXPECT_TRUE(waitFor([&] { return server.shared().bodyErrorStatus == 400; }));
 }
 
 }  // namespace
