@@ -1,5 +1,7 @@
-// The smallest aerie server: every WebSocket message on /ws comes back to its sender.
+// The smallest aerie server: every WebSocket message on /ws comes back to its sender, and
+// so does every HTTP upload to /upload, streamed in both directions.
 //   build/release/bin/echo_server   then connect to ws://127.0.0.1:1337/ws
+//   curl -T big.file -X POST http://127.0.0.1:1337/upload -o copy.file
 #include <aerie/aerie.hpp>
 
 using namespace aerie;
@@ -23,6 +25,20 @@ struct Echo final : websocket::Handler {
 int main() {
   Router router;
   router.get("/ws", websocket(std::make_shared<Echo>()));
+  // Each piece of the body is written back as it arrives: the upload is read only as fast
+  // as the client takes the response (backpressure both ways), up to 1 GiB.
+  RouteOptions upload;
+  upload.maxBodySize = std::uint64_t{1} << 30;
+  router.post(
+      "/upload",
+      [](http::Request& req, http::Response& res) -> Task<> {
+        res.setHeader("Content-Type", "application/octet-stream");
+        while (std::optional<std::string> chunk = co_await req.read()) {
+          co_await res.write(std::move(*chunk));
+        }
+        co_await res.end();
+      },
+      upload);
   Host host;
   host.expose("127.0.0.1", 1337).use(router);
   return Server(host).run();  // SIGINT/SIGTERM: graceful stop

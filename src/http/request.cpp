@@ -55,7 +55,34 @@ std::string_view Request::param(std::string_view name) const noexcept {
 }
 
 Task<std::string> Request::body() {
-  co_return body_;
+  std::string all;
+  while (true) {
+    std::optional<std::string> chunk = co_await read();
+    if (!chunk) break;
+    if (all.empty()) {
+      all = std::move(*chunk);
+    } else {
+      all.append(*chunk);
+    }
+  }
+  co_return all;
+}
+
+Task<std::optional<std::string>> Request::read() {
+  if (source_ != nullptr) {
+    std::optional<std::string> chunk = co_await source_->readBody();
+    co_return chunk;
+  }
+  if (bodyTaken_ || body_.empty()) co_return std::nullopt;
+  bodyTaken_ = true;
+  std::optional<std::string> all(std::move(body_));
+  body_.clear();
+  co_return all;
+}
+
+void Request::setMaxBodySize(std::uint64_t maxBodySize) {
+  maxBodySize_ = maxBodySize;
+  if (source_ != nullptr) source_->bodyLimitChanged(maxBodySize);
 }
 
 }  // namespace aerie::http

@@ -36,9 +36,11 @@ HttpSession::HttpSession(ServerImpl& server, Connection& connection)
 
 void HttpSession::onBytes(char* data, std::size_t size) {
   if (busy_) {
-    // A response is in progress: keep pipelined bytes (they are in the shared buffer).
+    // A response is in progress: keep the bytes (its body, pipelined requests) and read no
+    // more until the responder asks for the body or has finished.
     pending_.append(data, size);
     connection_.pauseReading();
+    wakeBodyWaiter();
     return;
   }
   process(data, size);
@@ -46,6 +48,8 @@ void HttpSession::onBytes(char* data, std::size_t size) {
 
 bool HttpSession::process(const char* data, std::size_t size) {
   while (true) {
+    // In the body of a request already answered: what is left of it is discarded.
+    const bool discarding = parser_.inBody();
     const http::RequestParser::Result result = parser_.feed(data, size);
     data += result.consumed;
     size -= result.consumed;
@@ -53,16 +57,22 @@ bool HttpSession::process(const char* data, std::size_t size) {
     switch (result.event) {
       case http::RequestParser::Event::NeedMore:
         return true;
-      case http::RequestParser::Event::HeadComplete:
-        if (parser_.expectsContinue()) connection_.write("HTTP/1.1 100 Continue\r\n\r\n");
-        continue;
       case http::RequestParser::Event::BodyChunk:
-        body_.append(result.body);
+        continue;
+      case http::RequestParser::Event::MessageComplete:
+        partialBytes_ = 0;
         continue;
       case http::RequestParser::Event::Error:
+        if (discarding) {
+          // The response went out already; the unread body is too large or malformed.
+          log::info("{}: unread request body: {} {}: closing", connection_.remoteAddress(),
+                    result.status, result.reason);
+          connection_.shutdownAfterDrain(Worker::steadyNow() + server_.options().shutdownTimeout);
+          return true;
+        }
         fail(result.status, result.reason);
         return true;
-      case http::RequestParser::Event::MessageComplete:
+      case http::RequestParser::Event::HeadComplete:
         break;
     }
     partialBytes_ = 0;
@@ -74,21 +84,32 @@ bool HttpSession::process(const char* data, std::size_t size) {
       }
     }
     restOfRead_ = {data, size};
+    inputInline_ = true;
     synchronous_ = true;
     startResponse();
     synchronous_ = false;
     if (busy_) {
-      // Answered asynchronously: keep the rest until the response is written.
-      pending_.assign(data, size);
+      // Answered asynchronously: keep the rest until the response is written. Read on only
+      // if the responder waits for its body.
+      pending_.assign(restOfRead_);
       restOfRead_ = {};
-      connection_.pauseReading();
+      inputInline_ = false;
+      if (bodyWaiter_) {
+        connection_.resumeReading();
+      } else {
+        connection_.pauseReading();
+      }
       return true;
     }
+    // What the responder did not read of its body (if anything) comes next.
+    data = restOfRead_.data();
+    size = restOfRead_.size();
     Connection& connection = connection_;
     const bool keepGoing = completeResponse();
     connection.release();  // startResponse()'s retain
     if (!keepGoing) return false;
     restOfRead_ = {};
+    inputInline_ = false;
   }
 }
 
@@ -105,8 +126,12 @@ void HttpSession::startResponse() {
   }
   request_ = std::make_unique<http::Request>(std::move(head), std::move(path), std::move(query),
                                              connection_.remoteAddress());
-  request_->setBody(std::move(body_));
-  body_.clear();
+  request_->setBodySource(this, parser_.contentLength(), parser_.maxBodySize());
+  bodyDone_ = parser_.bodyKind() == http::RequestParser::BodyKind::None ||
+              parser_.contentLength() == std::optional<std::uint64_t>(0);
+  continueSent_ = false;
+  bodyStatus_ = 0;
+  bodyReason_.clear();
   response_ = std::make_unique<http::Response>();
   response_->setBodySink(this);
   responderError_ = nullptr;
@@ -145,6 +170,7 @@ void HttpSession::responderDone(void* self, std::exception_ptr error) noexcept {
 bool HttpSession::completeResponse() {
   Connection& connection = connection_;
   if (connection.closed() || timedOut_) return false;
+  if (bodyStatus_ != 0 && answerBodyError()) return false;
   http::Response& response = *response_;
   const http::RequestHead& head = request_->head();
   int status = response.status();
@@ -162,6 +188,11 @@ bool HttpSession::completeResponse() {
     response.setStatus(500);
     response.body() = "Internal Server Error\n";
     status = 500;
+  } else if (!response.started() && request_->bodyTooLarge()) {
+    // Nobody took the request; what is known is that its declared body is over the limit.
+    response.setStatus(413);
+    response.body() = "Payload Too Large\n";
+    status = 413;
   } else if (!response.started()) {
     response.setStatus(404);
     response.body() = "Not Found\n";
@@ -176,11 +207,14 @@ bool HttpSession::completeResponse() {
       fail(500, "Internal Server Error");
       return false;
     }
+    if (!bodyDone_) {  // the bytes after the head would not be the new protocol's
+      fail(400, "upgrade request with a body");
+      return false;
+    }
     std::string& out = connection.outputBuffer();
     (void)http::writeResponseHead(out, 101, response.headers());
     connection.commitWrite();
-    std::string pending =
-        restOfRead_.data() != nullptr ? std::string(restOfRead_) : std::move(pending_);
+    std::string pending(input());
     auto keep = response.upgrade();                     // outlives this session
     upgrade->takeOver(connection, std::move(pending));  // destroys *this
     return false;
@@ -211,6 +245,7 @@ bool HttpSession::completeResponse() {
     connection.commitWrite();
   }
   const bool keepAlive = keepAlive_;
+  limitUnreadBody();
   request_.reset();
   response_.reset();
   streamHeadSent_ = streamChunked_ = streamBodyless_ = false;
@@ -230,7 +265,7 @@ void HttpSession::completeHeaders(http::Response& response, int status, bool str
   keepAlive_ =
       head.keepAlive() && !stopping_ && !connection_.eofSeen() &&
       (options.maxRequestsPerConnection == 0 || served_ < options.maxRequestsPerConnection) &&
-      server_.state() == Server::State::Started;
+      server_.state() == Server::State::Started && bodyAllowsKeepAlive();
   http::Headers& headers = response.headers();
   headers.set("Date", dateCache.now());
   if (options.serverToken != nullptr && options.serverToken[0] != '\0' &&
@@ -265,6 +300,136 @@ void HttpSession::completeHeaders(http::Response& response, int status, bool str
   } else if (head.versionMinor == 0) {
     headers.set("Connection", "keep-alive");  // HTTP/1.0 closes unless told otherwise
   }
+}
+
+// ---- request bodies ----------------------------------------------------------------------
+
+namespace {
+// An unread body is discarded after the response up to this many bytes (and never beyond
+// the request's limit); a longer one closes the connection instead.
+constexpr std::uint64_t kMaxDiscardedBody = 1024 * 1024;
+
+struct BodyAwaiter {
+  std::coroutine_handle<>& slot;
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> awaiting) noexcept { slot = awaiting; }
+  void await_resume() const noexcept {}
+};
+}  // namespace
+
+std::string_view HttpSession::input() const noexcept {
+  if (inputInline_) return restOfRead_;
+  return pending_;
+}
+
+void HttpSession::consumeInput(std::size_t bytes) {
+  if (bytes == 0) return;
+  if (inputInline_) {
+    restOfRead_.remove_prefix(bytes);
+  } else {
+    pending_.erase(0, bytes);
+  }
+}
+
+void HttpSession::pumpBody(std::string& out) {
+  while (!bodyDone_ && bodyStatus_ == 0) {
+    const std::string_view in = input();
+    const http::RequestParser::Result result = parser_.feed(in.data(), in.size());
+    switch (result.event) {
+      case http::RequestParser::Event::BodyChunk:
+        out.append(result.body);  // (a view of the input: copied before it is consumed)
+        bodyProgress_ = Worker::steadyNow();
+        break;
+      case http::RequestParser::Event::MessageComplete:
+        bodyDone_ = true;
+        break;
+      case http::RequestParser::Event::Error:
+        bodyStatus_ = result.status;
+        bodyReason_ = result.reason;
+        break;
+      case http::RequestParser::Event::HeadComplete:  // cannot happen inside a body
+        bodyStatus_ = 400;
+        bodyReason_ = "request body framing lost";
+        break;
+      case http::RequestParser::Event::NeedMore:
+        consumeInput(result.consumed);
+        return;
+    }
+    consumeInput(result.consumed);
+  }
+}
+
+Task<std::optional<std::string>> HttpSession::readBody() {
+  while (true) {
+    std::string chunk;
+    pumpBody(chunk);
+    if (bodyStatus_ != 0) throw http::BodyError(bodyStatus_, bodyReason_);
+    if (!chunk.empty()) {
+      std::optional<std::string> result(std::move(chunk));
+      co_return result;
+    }
+    if (bodyDone_) co_return std::nullopt;
+    if (connection_.closed() || connection_.eofSeen()) {
+      bodyStatus_ = 400;
+      bodyReason_ = "the client closed the connection before the end of the body";
+      throw http::BodyError(bodyStatus_, bodyReason_);
+    }
+    if (parser_.expectsContinue() && !continueSent_ && !streamHeadSent_) {
+      // RFC 9110 10.1.1: the client holds the body back until told to send it.
+      connection_.write("HTTP/1.1 100 Continue\r\n\r\n");
+      continueSent_ = true;
+    }
+    bodyProgress_ = Worker::steadyNow();
+    connection_.resumeReading();
+    co_await BodyAwaiter{bodyWaiter_};
+  }
+}
+
+void HttpSession::wakeBodyWaiter() {
+  if (!bodyWaiter_) return;
+  const std::coroutine_handle<> waiter = std::exchange(bodyWaiter_, {});
+  connection_.worker().loop().post([waiter] { waiter.resume(); });  // not inside a read
+}
+
+void HttpSession::bodyLimitChanged(std::uint64_t maxBodySize) {
+  parser_.setMaxBodySize(maxBodySize);
+}
+
+bool HttpSession::bodyAllowsKeepAlive() const noexcept {
+  if (bodyDone_) return true;
+  if (bodyStatus_ != 0) return false;  // the framing is lost or the rest is unwanted
+  // The client waits for 100 Continue or a final answer; if it gets the final answer first
+  // it may still send the body or not: only closing makes the next request unambiguous.
+  if (parser_.expectsContinue() && !continueSent_) return false;
+  if (const auto length = parser_.contentLength()) {
+    if (*length > parser_.maxBodySize()) return false;
+    // The responder has finished: what it left would have to be discarded.
+    if (responseReady_ && *length - parser_.bodyBytesReceived() > kMaxDiscardedBody) return false;
+  }
+  return true;
+}
+
+void HttpSession::limitUnreadBody() noexcept {
+  if (bodyDone_) return;
+  const std::uint64_t limit = parser_.bodyBytesReceived() + kMaxDiscardedBody;
+  if (limit < parser_.maxBodySize()) parser_.setMaxBodySize(limit);
+}
+
+bool HttpSession::answerBodyError() {
+  http::Response& response = *response_;
+  if (response.streaming()) {
+    // The response went out in part; the rest of the request cannot be framed.
+    log::info("{}: request body failed ({} {}) during a streamed response: closing",
+              connection_.remoteAddress(), bodyStatus_, bodyReason_);
+    finishStream(response);
+    connection_.shutdownAfterDrain(Worker::steadyNow() + server_.options().shutdownTimeout);
+    return true;
+  }
+  if (!responderError_ && response.started() && response.status() >= 400) {
+    return false;  // the responder answered the error itself (sent with Connection: close)
+  }
+  fail(bodyStatus_, bodyReason_);
+  return true;
 }
 
 // ---- streamed responses ------------------------------------------------------------------
@@ -405,6 +570,7 @@ void HttpSession::onBelowLowWater() {
 
 void HttpSession::onClosed() {
   wakeDrainWaiter();  // a streaming responder learns that the client is gone
+  wakeBodyWaiter();   // so does one reading the body
 }
 
 void HttpSession::wakeDrainWaiter() {
@@ -434,7 +600,10 @@ void HttpSession::fail(int status, std::string_view reason) {
 void HttpSession::onEof() {
   // The client finished sending; what we answered so far still goes out. A responder
   // still running writes its response first (completeResponse() sees the EOF).
-  if (busy_) return;
+  if (busy_) {
+    wakeBodyWaiter();  // a responder reading the body learns that it ends early
+    return;
+  }
   connection_.shutdownAfterDrain(Worker::steadyNow() + server_.options().shutdownTimeout);
 }
 
@@ -446,6 +615,14 @@ void HttpSession::onTick(std::chrono::steady_clock::time_point now) {
     // result is discarded when it finishes (completeResponse sees timedOut_).
     timedOut_ = true;
     fail(503, "response not ready in time (handshake timeout)");
+    return;
+  }
+  if (busy_ && bodyWaiter_ && bodyStatus_ == 0 &&
+      now - bodyProgress_ >= server_.options().headerTimeout) {
+    // The responder waits for a body the client does not send: read() throws 408.
+    bodyStatus_ = 408;
+    bodyReason_ = "request body not received in time";
+    wakeBodyWaiter();
     return;
   }
   if (busy_ || connection_.closeDeadline() != std::chrono::steady_clock::time_point{}) return;
@@ -460,8 +637,13 @@ void HttpSession::onTick(std::chrono::steady_clock::time_point now) {
     }
     return;
   }
-  if (partialBytes_ > 0) {
-    if (now - idleSince_ >= options.headerTimeout) fail(408, "request not received in time");
+  if (partialBytes_ > 0 || parser_.inBody()) {
+    if (now - idleSince_ < options.headerTimeout) return;
+    if (parser_.inBody()) {
+      connection_.close();  // an unread body that stopped arriving: its response went out
+    } else {
+      fail(408, "request not received in time");
+    }
     return;
   }
   if (now - idleSince_ >= options.keepAliveTimeout) connection_.close();

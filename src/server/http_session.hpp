@@ -5,8 +5,10 @@
 
 #include <chrono>
 #include <coroutine>
+#include <cstdint>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,7 +22,7 @@ namespace aerie::detail {
 
 class ServerImpl;
 
-class HttpSession final : public Session, public http::BodySink {
+class HttpSession final : public Session, public http::BodySink, public http::BodySource {
  public:
   HttpSession(ServerImpl& server, Connection& connection);
 
@@ -30,6 +32,8 @@ class HttpSession final : public Session, public http::BodySink {
   void onClosed() override;
   void onBelowLowWater() override;
   Task<> writeBody(http::Response& response, std::string chunk, bool last) override;
+  Task<std::optional<std::string>> readBody() override;
+  void bodyLimitChanged(std::uint64_t maxBodySize) override;
   void shutdownGracefully() override;
 
  private:
@@ -49,6 +53,20 @@ class HttpSession final : public Session, public http::BodySink {
   /// Ends the body of a streamed response (the terminating chunk) if the responder did not.
   void finishStream(http::Response& response);
   void wakeDrainWaiter();
+  // ---- the request body (read on demand, see docs/server.md "Request bodies") ----
+  /// Unparsed bytes after the head being answered: a view of the read buffer while the
+  /// responder runs synchronously, pending_ afterwards.
+  std::string_view input() const noexcept;
+  void consumeInput(std::size_t bytes);
+  /// Parses what input() holds of the body into `out`; stops at its end or an error.
+  void pumpBody(std::string& out);
+  void wakeBodyWaiter();
+  /// Whether the connection can stay open with this request's body in its current state.
+  bool bodyAllowsKeepAlive() const noexcept;
+  /// After the response: bounds how much of an unread chunked body is discarded.
+  void limitUnreadBody() noexcept;
+  /// A body error (413, 400, 408) decides the response: true if it was answered here.
+  bool answerBodyError();
   /// The Content-Encoding to apply to this response (nullptr: none); adds Vary and marks
   /// the ETag as the encoded representation's.
   const char* contentEncodingFor(http::Response& response, int status, bool streamed);
@@ -57,12 +75,19 @@ class HttpSession final : public Session, public http::BodySink {
   ServerImpl& server_;
   Connection& connection_;
   http::RequestParser parser_;
-  std::string body_;
   std::unique_ptr<http::Request> request_;
   std::unique_ptr<http::Response> response_;
   std::exception_ptr responderError_;
   std::string pending_;          // bytes after the request being answered asynchronously
   std::string_view restOfRead_;  // same, while the responder runs synchronously
+  bool inputInline_ = false;     // input() is restOfRead_
+  // The body of the request being answered.
+  bool bodyDone_ = true;       // its end was parsed (or it has none)
+  bool continueSent_ = false;  // "100 Continue" went out
+  int bodyStatus_ = 0;         // 413, 400, 408: the body failed
+  std::string bodyReason_;
+  std::coroutine_handle<> bodyWaiter_;  // a responder waiting in read()
+  std::chrono::steady_clock::time_point bodyProgress_;
   std::chrono::steady_clock::time_point idleSince_;
   std::size_t served_ = 0;
   std::size_t partialBytes_ = 0;  // bytes of a request not complete yet

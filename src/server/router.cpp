@@ -45,8 +45,10 @@ bool matches(const Router::Route& route, const std::vector<std::string>& path,
 
 }  // namespace
 
-Router& Router::route(std::string_view method, std::string_view path, Responder responder) {
-  routes_.push_back(Route{std::string(method), splitPath(path), std::move(responder)});
+Router& Router::route(std::string_view method, std::string_view path, Responder responder,
+                      RouteOptions options) {
+  routes_.push_back(
+      Route{std::string(method), splitPath(path), std::move(responder), std::move(options)});
   return *this;
 }
 
@@ -68,6 +70,14 @@ Router::operator Responder() const {
           route.method == request.method() || (route.method == "GET" && request.method() == "HEAD");
       if (methodMatches) {
         request.setParams(std::move(params));
+        if (route.options.maxBodySize) request.setMaxBodySize(*route.options.maxBodySize);
+        if (request.bodyTooLarge()) {
+          // Known now that the route is: answered without reading the body (nor sending
+          // 100 Continue); the server closes the connection after it.
+          response.setStatus(413);
+          co_await response.send("Payload Too Large\n");
+          co_return;
+        }
         co_await route.responder(request, response);
         co_return;
       }

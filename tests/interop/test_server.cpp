@@ -30,6 +30,12 @@
 //   /throw      onHandshake hands the query string to onOpen, which throws for
 //               "open=throw" and otherwise sends "hs:<query>"; "throw" makes onData throw;
 //               "badutf8" tries send() with invalid UTF-8 and replies "refused" if it threw
+//
+// HTTP request bodies (POST):
+//   /upload         reads the body with Request::read() (limit 64 MiB) and echoes it;
+//                   X-Reads: the number of pieces it came in
+//   /upload/small   body() with a route limit of 1024 bytes; answers "got N"
+//   /upload/refuse  answers 401 without reading the body
 #include <CLI/CLI.hpp>
 #include <aerie/aerie.hpp>
 #include <aerie/protocol/utf8.hpp>
@@ -37,6 +43,7 @@
 #include <cstdio>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -536,6 +543,35 @@ int serve(const Args& args) {
                      options))
       .get("/", [](http::Request&, http::Response& res) -> Task<> {
         co_await res.send("aerie-test-server\n");
+      });
+  RouteOptions uploadLimit;
+  uploadLimit.maxBodySize = 64 * 1024 * 1024;
+  RouteOptions smallLimit;
+  smallLimit.maxBodySize = 1024;
+  router
+      .post(
+          "/upload",
+          [](http::Request& req, http::Response& res) -> Task<> {
+            std::string all;
+            int reads = 0;
+            while (std::optional<std::string> chunk = co_await req.read()) {
+              all += *chunk;
+              ++reads;
+            }
+            res.setHeader("X-Reads", std::to_string(reads));
+            co_await res.send(std::move(all));
+          },
+          uploadLimit)
+      .post(
+          "/upload/small",
+          [](http::Request& req, http::Response& res) -> Task<> {
+            const std::string body = co_await req.body();
+            co_await res.send("got " + std::to_string(body.size()));
+          },
+          smallLimit)
+      .post("/upload/refuse", [](http::Request&, http::Response& res) -> Task<> {
+        res.setStatus(401);
+        co_await res.send("not you\n");
       });
   Host host;
   host.expose(args.host, args.port).use(router);

@@ -1,6 +1,9 @@
 // A request as responders see it (seed: Aerys\Request).
 #pragma once
 
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -11,6 +14,31 @@
 #include "aerie/http/request_head.hpp"
 
 namespace aerie::http {
+
+/// Thrown by Request::read() and Request::body() when the body cannot be read to its end:
+/// status() is 413 (larger than the limit), 400 (malformed chunked framing, or the client
+/// closed the connection in the middle of it) or 408 (not received in time). A responder
+/// may catch it and answer with its own error status; one that lets it escape gets that
+/// status as the response. Either way the connection closes after the response.
+class BodyError : public std::runtime_error {
+ public:
+  BodyError(int status, const std::string& what) : std::runtime_error(what), status_(status) {}
+  int status() const noexcept { return status_; }
+
+ private:
+  int status_;
+};
+
+/// Where a request body comes from: the server's HTTP session (without one, in unit tests,
+/// read() hands out what setBody() stored).
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  /// The next piece of the body; nullopt at its end. Throws BodyError.
+  virtual Task<std::optional<std::string>> readBody() = 0;
+  /// The body limit for this request changed (Request::setMaxBodySize()).
+  virtual void bodyLimitChanged(std::uint64_t maxBodySize) = 0;
+};
 
 class Request {
  public:
@@ -45,15 +73,58 @@ class Request {
   /// "127.0.0.1:54321", "[::1]:54321" or the Unix socket path.
   std::string_view remoteAddress() const noexcept { return remoteAddress_; }
 
-  /// The request body (the server reads it, within maxBodySize, before the responder runs).
+  // ---- The body --------------------------------------------------------------------------
+  // Responders run as soon as the head has arrived; the body is read from the client only
+  // when the responder asks for it, in one of two ways (not both):
+  //
+  //   std::string all = co_await req.body();              // the whole body, buffered
+  //
+  //   while (std::optional<std::string> chunk = co_await req.read()) {
+  //     consume(*chunk);                                   // as it arrives
+  //   }
+  //
+  // read() returns what has arrived so far (at least one byte, dechunked; at most about one
+  // socket read's worth) and nullopt at the end of the body (at once for a request without
+  // one). The client's socket is only read while the responder waits in read(): a slow
+  // consumer slows the upload down instead of filling memory. The first read() of a
+  // request with "Expect: 100-continue" sends "100 Continue"; a responder that answers
+  // without reading never makes the client send the body. Both throw BodyError once the
+  // body exceeds maxBodySize() (413; a declared Content-Length over it fails the first
+  // read() before any byte is read) or is malformed. A body the responder leaves unread
+  // is discarded after the response (or the connection closes; see docs/server.md).
+  // Only valid while the responder runs (the request is gone afterwards).
+
+  /// The whole body (what is left of it if read() took some). Throws BodyError.
   Task<std::string> body();
+  /// The next piece of the body as it arrives; nullopt at its end. Throws BodyError.
+  Task<std::optional<std::string>> read();
+  /// The body limit for this request: ServerOptions::maxBodySize unless a route set its
+  /// own (RouteOptions::maxBodySize). Must be set before the body is first read to apply to
+  /// a Content-Length; for a chunked body it applies from the next chunk on.
+  std::uint64_t maxBodySize() const noexcept { return maxBodySize_; }
+  void setMaxBodySize(std::uint64_t maxBodySize);
+  /// The declared Content-Length; nullopt for a chunked body or none.
+  std::optional<std::uint64_t> contentLength() const noexcept { return contentLength_; }
+  /// The declared Content-Length exceeds maxBodySize(): the body will fail with 413, so a
+  /// responder (the Router does) can answer 413 without reading it.
+  bool bodyTooLarge() const noexcept { return contentLength_ && *contentLength_ > maxBodySize_; }
 
   // Server internals.
   const RequestHead& head() const noexcept { return head_; }
   void setParams(std::vector<std::pair<std::string, std::string>> params) {
     params_ = std::move(params);
   }
-  void setBody(std::string body) { body_ = std::move(body); }
+  /// A body already at hand (unit tests; a Request without a BodySource).
+  void setBody(std::string body) {
+    body_ = std::move(body);
+    bodyTaken_ = false;
+  }
+  void setBodySource(BodySource* source, std::optional<std::uint64_t> contentLength,
+                     std::uint64_t maxBodySize) noexcept {
+    source_ = source;
+    contentLength_ = contentLength;
+    maxBodySize_ = maxBodySize;
+  }
 
  private:
   RequestHead head_;
@@ -61,6 +132,10 @@ class Request {
   std::string query_;
   std::string remoteAddress_;
   std::string body_;
+  bool bodyTaken_ = false;
+  BodySource* source_ = nullptr;
+  std::optional<std::uint64_t> contentLength_;
+  std::uint64_t maxBodySize_ = std::uint64_t{128} * 1024;
   std::vector<std::pair<std::string, std::string>> params_;
 };
 

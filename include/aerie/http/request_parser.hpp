@@ -64,8 +64,10 @@
 // - maxHeaderCount: number of header fields; above it 431.
 // - maxBodySize: body bytes (after dechunking). A Content-Length above it is 413 before
 //   any body byte is read; a chunked body is 413 as soon as a chunk size makes the total
-//   exceed it. The check happens at the first feed() after HeadComplete, so a route can
-//   change the limit for this request with setMaxBodySize() in between.
+//   exceed it. The check happens at the first feed() after HeadComplete (a feed() of no
+//   bytes is enough), so a route can change the limit for this request with
+//   setMaxBodySize() in between: the server routes the request and only then pulls the
+//   body (docs/server.md, "Request bodies").
 // - maxChunkLineSize: a chunk-size line with its extensions, without CRLF; above it 400.
 // All checks are made on every piece of input in the same way, so the outcome (events,
 // head, body bytes, error status) does not depend on how the input is split.

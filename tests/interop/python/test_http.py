@@ -424,19 +424,22 @@ async def case_content_length_upload(ctx):
         check_eq(raw.read_response(what="GET after a split body").body, HELLO,
                  "GET after a split body")
 
-        # Expect: 100-continue: the interim 100 before the body is sent.
-        raw.send(build("POST", "/upload", ["Content-Length: 11", "Expect: 100-continue"]))
-        interim = raw.read_response(what="100 Continue")
-        check_status(interim, 100, "Expect: 100-continue")
-        check_eq(interim.reason, "Continue", "reason phrase of the interim response")
-        raw.send(b"hello world")
-        check_no_route(raw.read_response(what="POST after 100 Continue"),
-                       "POST after 100 Continue")
-        check_eq(raw.request("GET", "/hello.txt").body, HELLO,
-                 "GET on the same connection after the 100-continue upload")
         # An empty body: no 100 needed, nothing to wait for.
         response = raw.request("POST", "/upload", ["Content-Length: 0"])
         check_no_route(response, "POST with Content-Length: 0")
+    finally:
+        raw.close()
+
+    # Expect: 100-continue to a path nobody reads the body of: the final answer at once, no
+    # 100 (RFC 9110 10.1.1), and the connection closes as the body was never sent.
+    raw = RawHttp(server.port)
+    try:
+        raw.send(build("POST", "/upload", ["Content-Length: 11", "Expect: 100-continue"]))
+        response = raw.read_response(what="the answer to an unread Expect: 100-continue")
+        check_no_route(response, "Expect: 100-continue, body not read")
+        check_eq((response.header("connection") or "").lower(), "close",
+                 "Connection header after an unread 100-continue body")
+        raw.expect_eof(what="EOF after the answer to an unread 100-continue body")
     finally:
         raw.close()
 
@@ -495,16 +498,6 @@ async def case_chunked_upload(ctx):
         check_no_route(raw.read_response(what="chunked POST sent byte by byte"),
                        "chunked POST sent byte by byte")
 
-        # Expect: 100-continue, then the chunked body.
-        raw.send(build("POST", "/upload", ["Transfer-Encoding: chunked",
-                                           "Expect: 100-continue"]))
-        check_status(raw.read_response(what="100 Continue (chunked)"), 100,
-                     "Expect: 100-continue with a chunked body")
-        raw.send(chunked(b"after continue", 5))
-        check_no_route(raw.read_response(what="chunked POST after 100"),
-                       "chunked POST after 100 Continue")
-        check_eq(raw.request("GET", "/sub/page.txt").body, PAGE,
-                 "GET on the same connection after the chunked 100-continue upload")
     finally:
         raw.close()
 
@@ -542,9 +535,7 @@ async def case_statuses(ctx):
     # 413 before any body byte: the client sends only the head.
     check_error_closes(port, build("POST", "/upload", ["Content-Length: 200000"]), 413,
                        "Content-Length 200000 (limit 128 KiB)")
-    check_error_closes(port, build("POST", "/upload", ["Transfer-Encoding: chunked"],
-                                   b"30000\r\n"), 413,
-                       "a chunk of 196608 bytes (limit 128 KiB)")
+    # (A chunked body over the limit is 413 when a responder reads it: case body_limits.)
     check_error_closes(port, build("POST", "/upload", ["Content-Length: 5",
                                                        "Transfer-Encoding: chunked"],
                                    b"0\r\n\r\n"), 400,
@@ -588,8 +579,7 @@ async def case_statuses(ctx):
     check_error_closes(port, build("POST", "/upload", ["Transfer-Encoding: chunked, identity"],
                                    b"0\r\n\r\n"), 400,
                        "a transfer-coding list not ending in chunked")
-    check_error_closes(port, build("POST", "/upload", ["Transfer-Encoding: chunked"],
-                                   b"zz\r\nhello\r\n0\r\n\r\n"), 400, "a non-hex chunk size")
+    # (Malformed chunking is 400 when a responder reads the body: case body_limits.)
     check_error_closes(port, build("GET", "/hello.txt", host=False), 400,
                        "HTTP/1.1 without Host")
     check_error_closes(port, build("GET", "/hello.txt", ["Host: a", "Host: b"], host=False),
@@ -923,7 +913,8 @@ async def case_head_error_body(ctx):
     failures = []
     for raw, status in [(b"HEAD * HTTP/1.1\r\nHost: x\r\n\r\n", 400),
                         (build("HEAD", "/hello.txt", ["X-Folded: a", " b"]), 400),
-                        (build("HEAD", "/hello.txt", ["Content-Length: 999999"]), 413),
+                        # Nobody takes it (a file would be served: its body is unread).
+                        (build("HEAD", "/missing.txt", ["Content-Length: 999999"]), 413),
                         (build("HEAD", "/hello.txt", [f"X-H{i}: v" for i in range(150)]), 431)]:
         conn = RawHttp(server.port)
         try:
@@ -1119,6 +1110,149 @@ async def case_curl(ctx):
         check(not leaked(f.read()), "curl --path-as-is /../secret.txt leaked a secret")
 
 
+# --- request bodies read by the responder (aerie-test-server's /upload routes) ---------------
+
+async def case_body_stream(ctx):
+    """A responder reading the body with Request::read(): raw chunked and Content-Length
+    uploads echoed exactly, pieces handed out as they arrive; http.client with chunked
+    encoding and with Expect: 100-continue."""
+    server = ctx.server()
+    raw = RawHttp(server.port)
+    try:
+        body = os.urandom(300000)
+        response = raw.request("POST", "/upload", [f"Content-Length: {len(body)}"], body)
+        check_status(response, 200, "Content-Length upload")
+        check(response.body == body, f"Content-Length upload echoed {len(response.body)} bytes")
+
+        # Chunked, sent in pieces with pauses: more than one read() on the server.
+        raw.send(build("POST", "/upload", ["Transfer-Encoding: chunked"]))
+        for piece in (b"one,", b"two,", b"three"):
+            raw.send(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            time.sleep(0.2)
+        raw.send(b"0\r\n\r\n")
+        response = raw.read_response(what="chunked upload in pieces")
+        check_eq(response.body, b"one,two,three", "chunked upload in pieces: echo")
+        check(int(response.header("x-reads")) >= 2,
+              f"the body came in {response.header('x-reads')} read() (expected several)")
+
+        # Expect: 100-continue: the 100 comes because the responder reads the body.
+        raw.send(build("POST", "/upload", ["Content-Length: 11", "Expect: 100-continue"]))
+        interim = raw.read_response(what="100 Continue")
+        check_status(interim, 100, "Expect: 100-continue")
+        check_eq(interim.reason, "Continue", "reason phrase of the interim response")
+        raw.send(b"hello world")
+        check_eq(raw.read_response(what="POST after 100 Continue").body, b"hello world",
+                 "body sent after 100 Continue")
+        raw.send(build("POST", "/upload", ["Transfer-Encoding: chunked",
+                                           "Expect: 100-continue"]))
+        check_status(raw.read_response(what="100 Continue (chunked)"), 100,
+                     "Expect: 100-continue with a chunked body")
+        raw.send(chunked(b"after continue", 5))
+        check_eq(raw.read_response(what="chunked POST after 100").body, b"after continue",
+                 "chunked body after 100 Continue")
+        check_eq(raw.request("GET", "/").body, b"aerie-test-server\n",
+                 "GET on the same connection after the uploads")
+    finally:
+        raw.close()
+
+    # A refusal without reading: no 100, the final status, then close.
+    raw = RawHttp(server.port)
+    try:
+        raw.send(build("POST", "/upload/refuse", ["Content-Length: 11",
+                                                  "Expect: 100-continue"]))
+        response = raw.read_response(what="401 without reading")
+        check_status(response, 401, "Expect: 100-continue refused without reading")
+        raw.expect_eof(what="EOF after refusing an unsent body")
+    finally:
+        raw.close()
+
+    # http.client (Python's own client): chunked from an iterator, then Expect.
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        pieces = [os.urandom(1000), os.urandom(70000), b"c"]
+        conn.request("POST", "/upload", body=iter(pieces), encode_chunked=True)
+        response = conn.getresponse()
+        check_eq(response.status, 200, "http.client chunked upload: status")
+        check(response.read() == b"".join(pieces), "http.client chunked upload: echo")
+        sock = conn.sock
+        body = os.urandom(50000)
+        conn.putrequest("POST", "/upload")
+        conn.putheader("Content-Length", str(len(body)))
+        conn.putheader("Expect", "100-continue")
+        conn.endheaders()
+        # http.client has no 100-continue support of its own: wait for the 100 by hand.
+        line = conn.sock.recv(25, socket.MSG_PEEK)
+        check(line.startswith(b"HTTP/1.1 100 Continue\r\n"), f"interim response {line!r}")
+        conn.send(body)
+        response = conn.getresponse()  # skips the 100
+        check_eq(response.status, 200, "http.client upload after 100 Continue: status")
+        check(response.read() == body, "http.client upload after 100 Continue: echo")
+        check(conn.sock is sock, "http.client had to reconnect")
+    finally:
+        conn.close()
+
+
+async def case_body_limits(ctx):
+    """Per-route limit (/upload/small: 1024 bytes): 413 at once for a declared length, 413
+    once a chunked body passes it; both close the connection. Within it: answered."""
+    server = ctx.server()
+    port = server.port
+    response = check_error_closes(port, build("POST", "/upload/small", ["Content-Length: 1025",
+                                                                          "Expect: 100-continue"]),
+                                  413, "Content-Length 1025 (route limit 1024)")
+    check(response.status != 100, "a 100 Continue before the 413")
+    check_error_closes(port, build("POST", "/upload/small", ["Transfer-Encoding: chunked"],
+                                   chunked(b"x" * 2000, 500)), 413,
+                       "a chunked body of 2000 bytes (route limit 1024)")
+    check_error_closes(port, build("POST", "/upload/small", ["Transfer-Encoding: chunked"],
+                                   b"30000\r\n"), 413, "a chunk of 196608 bytes")
+    check_error_closes(port, build("POST", "/upload", ["Transfer-Encoding: chunked"],
+                                   b"zz\r\nhello\r\n0\r\n\r\n"), 400, "a non-hex chunk size")
+    raw = RawHttp(port)
+    try:
+        response = raw.request("POST", "/upload/small", ["Content-Length: 1024"], b"y" * 1024)
+        check_eq(response.body, b"got 1024", "a body of exactly the route limit")
+        # Above the server limit (128 KiB) on a route that allows 64 MiB.
+        body = os.urandom(1000000)
+        response = raw.request("POST", "/upload", [f"Content-Length: {len(body)}"], body)
+        check(response.body == body, "1 MB on a route whose limit is above the server's")
+    finally:
+        raw.close()
+
+
+async def case_curl_upload(ctx):
+    """curl -T FILE (PUT... here POST with -X) and --data-binary @FILE with chunked encoding:
+    the responder reads the body as it streams in and echoes it."""
+    server = ctx.server()
+    url = f"http://127.0.0.1:{server.port}/upload"
+    data = os.urandom(3 * 1024 * 1024 + 5)
+    src = ctx.path("upload.bin")
+    with open(src, "wb") as f:
+        f.write(data)
+    out = ctx.path("echo.bin")
+    for args, what in [(["-X", "POST", "-T", src], "curl -T"),
+                       (["--data-binary", f"@{src}", "-H", "Transfer-Encoding: chunked",
+                         "-H", "Content-Type: application/octet-stream"],
+                        "curl --data-binary chunked")]:
+        proc = run_curl(args + ["-v", "-o", out, "-w", "%{http_code}", url], timeout=30)
+        err = proc.stderr.decode(errors="replace")
+        check_eq(proc.stdout, b"200", f"{what}: status ({short(err, 2000)})")
+        with open(out, "rb") as f:
+            check(f.read() == data, f"{what}: echoed body differs")
+        if what == "curl -T":
+            check("100 Continue" in err or "Expect" not in err,
+                  f"{what}: curl sent Expect and got no 100: {short(err, 2000)}")
+        else:
+            check("chunked" in err.lower(), f"{what}: not sent chunked: {short(err, 2000)}")
+    # Over the route limit: curl gets the 413 without sending the body.
+    small = ctx.path("small.bin")
+    with open(small, "wb") as f:
+        f.write(b"z" * 5000)
+    proc = run_curl(["-X", "POST", "-T", small, "-o", out, "-w", "%{http_code}",
+                     f"http://127.0.0.1:{server.port}/upload/small"])
+    check_eq(proc.stdout, b"413", "curl -T over the route limit: status")
+
+
 CASES = {
     "keepalive": case_keepalive,
     "http10_keepalive": case_http10_keepalive,
@@ -1134,6 +1268,9 @@ CASES = {
     "traversal": case_traversal,
     "root_errors": case_root_errors,
     "curl": case_curl,
+    "body_stream": case_body_stream,
+    "body_limits": case_body_limits,
+    "curl_upload": case_curl_upload,
 }
 
 # Cases failing because of the server (reported with a reproduction); they exit 77 (skip)
