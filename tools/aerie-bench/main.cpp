@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -74,16 +75,16 @@ int main(int argc, char** argv) {
   const std::int64_t start = shared.startNs.load();
   const std::int64_t warmEnd = start + static_cast<std::int64_t>(opt.warmup * 1e9);
   const std::int64_t end = warmEnd + static_cast<std::int64_t>(opt.duration * 1e9);
-  if (opt.progress)
+  if (opt.progress && opt.mode != Mode::Connect)
     std::fprintf(stderr, "aerie-bench: %lld of %d connections open\n",
-                 static_cast<long long>(shared.openConnections.load()),
-                 opt.mode == Mode::Connect ? 0 : total);
+                 static_cast<long long>(shared.openConnections.load()), total);
 
   // Sample at the window's edges; print each second once every thread reported it (or
   // half a second late, so one stalled thread cannot stall the progress line).
   const auto fullSeconds = static_cast<std::size_t>((end - start) / 1'000'000'000);
   double client0 = -1, machine0 = -1, server0 = -1;
   bool windowOpen = false, windowClosed = false;
+  long long openAtEnd = 0;
   std::size_t second = 0;
   while (!windowClosed || second < fullSeconds) {
     const std::int64_t now = nowNs();
@@ -95,6 +96,7 @@ int main(int argc, char** argv) {
     }
     if (!windowClosed && now >= end) {
       windowClosed = true;
+      openAtEnd = shared.openConnections.load();  // later seconds print this, not the closing
       report.seconds = double(now - warmEnd) / 1e9;
       report.clientCpuSeconds = selfCpuSeconds() - client0;
       report.machineBusySeconds = machineBusySeconds() - machine0;
@@ -112,13 +114,20 @@ int main(int argc, char** argv) {
         const bool warmup = due <= warmEnd;
         report.perSecond.push_back(pointOf(stats, warmup));
         if (opt.progress)
-          printProgress(stderr, second, report.perSecond.back(), shared.openConnections.load(),
+          printProgress(stderr, second, report.perSecond.back(),
+                        windowClosed ? openAtEnd : shared.openConnections.load(),
                         shared.errors.load(), opt.mode == Mode::Connect ? "hs" : "msg");
         ++second;
         continue;
       }
     }
-    sleepMs(5);
+    // Sleep to the next edge (window start/end, end of a second), polling every 5 ms only
+    // while a second's report is late: this thread's wake-ups count as client CPU too.
+    std::int64_t next = start + static_cast<std::int64_t>(second + 1) * 1'000'000'000;
+    if (!windowOpen) next = std::min(next, warmEnd);
+    if (!windowClosed) next = std::min(next, end);
+    const std::int64_t waitMs = (next - nowNs()) / 1'000'000;
+    sleepMs(static_cast<int>(std::clamp<std::int64_t>(waitMs, 5, 1000)));
   }
 
   for (std::thread& t : threads)

@@ -117,9 +117,13 @@ void printSummary(std::FILE* out, const RunReport& r) {
                    double(r.serverRssAfterKib - r.serverRssBeforeKib) * 1024 / double(r.connected));
     std::fputc('\n', out);
   }
-  if (r.clientCpuSeconds >= 0 && r.seconds > 0)
-    std::fprintf(out, "client        cpu %.0f %%, machine busy %.0f %% (all cores)\n",
-                 100 * r.clientCpuSeconds / r.seconds, 100 * r.machineBusySeconds / r.seconds);
+  if (r.clientCpuSeconds >= 0 && r.seconds > 0) {
+    std::fprintf(out, "client        cpu %.0f %%", 100 * r.clientCpuSeconds / r.seconds);
+    if (r.messages > 0)  // what one message costs the generator: is it the bottleneck?
+      std::fprintf(out, ", %.3f us per message", r.clientCpuSeconds * 1e6 / double(r.messages));
+    std::fprintf(out, "; machine busy %.0f %% (all cores)\n",
+                 100 * r.machineBusySeconds / r.seconds);
+  }
   std::fprintf(out, "errors        %llu\n", static_cast<unsigned long long>(r.errors));
 }
 
@@ -161,6 +165,11 @@ void printJson(std::FILE* out, const RunReport& r) {
                  ? double(r.serverRssAfterKib - r.serverRssBeforeKib) * 1024 / double(r.connected)
                  : -1)
           .c_str());
+  std::fprintf(out, "\"client_cpu_us_per_msg\":%s,",
+               number(r.clientCpuSeconds >= 0 && r.messages > 0
+                          ? r.clientCpuSeconds * 1e6 / double(r.messages)
+                          : -1)
+                   .c_str());
   std::fprintf(
       out, "\"client_cpu_pct\":%s,\"machine_busy_pct\":%s,",
       number(r.clientCpuSeconds >= 0 && r.seconds > 0 ? 100 * r.clientCpuSeconds / r.seconds : -1)
