@@ -84,9 +84,10 @@ Options parseOptions(int argc, char** argv) {
   app.add_option("--publishers", o.publishers, "broadcast: sending connections")
       ->capture_default_str()
       ->check(CLI::Range(1, 10'000));
-  app.add_option("-s,--size", o.size, "payload bytes per message")
-      ->capture_default_str()
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));
+  CLI::Option* sizeOption =
+      app.add_option("-s,--size", o.size, "payload bytes per message (broadcast: 32)")
+          ->capture_default_str()
+          ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));
   app.add_option("-i,--inflight", o.inflight, "echo closed loop: messages in flight per connection")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000'000));
@@ -122,6 +123,7 @@ Options parseOptions(int argc, char** argv) {
   parseUrl(o);
   if (o.mode == Mode::Broadcast) {
     if (o.rate == 0) o.rate = 1000;
+    if (sizeOption->count() == 0) o.size = 32;  // room for seq, timestamp and publisher
     if (o.size < payloadHeaderSize(o.mode))
       die("broadcast needs --size >= " + std::to_string(payloadHeaderSize(o.mode)) +
           " (sequence, timestamp and publisher travel in the payload)");

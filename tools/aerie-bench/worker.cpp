@@ -459,7 +459,7 @@ void Worker::queueMessage(Conn& c, std::int64_t intendedNs) {
   } else {
     shared_.published[static_cast<std::size_t>(c.id)].fetch_add(1, std::memory_order_relaxed);
   }
-  if (inWindow()) ++result_.sent;
+  if (intendedNs >= warmEndNs_ && intendedNs < endNs_) ++result_.sent;  // by schedule
 }
 
 void Worker::markDirty(Conn& c) {
