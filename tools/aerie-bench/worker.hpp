@@ -22,7 +22,7 @@ namespace aerie::bench {
 struct WorkerResult {
   std::uint64_t messages = 0;   // echoes / deliveries / handshakes in the measured window
   std::uint64_t bytes = 0;      // payload bytes of those messages
-  std::uint64_t sent = 0;       // messages sent in the window (open loop: as scheduled)
+  std::uint64_t sent = 0;       // messages whose (scheduled) send time is in the window
   std::uint64_t connected = 0;  // connections that completed the handshake (setup)
   Histogram latency;            // the measured window
 };
