@@ -13,6 +13,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <random>
 
 namespace aerie::bench {
 namespace {
@@ -75,7 +76,8 @@ Worker::Worker(const Options& options, SharedState& shared, std::vector<int> ids
   pattern_.resize(opt_.size + period_);
   for (std::size_t i = 0; i < pattern_.size(); ++i)
     pattern_[i] = opt_.binary ? static_cast<char>(i % 251) : static_cast<char>('a' + i % 26);
-  maskState_ = rng_() | 1;
+  std::random_device seed;
+  maskState_ = (std::uint64_t{seed()} << 32 | seed()) | 1;
 }
 
 protocol::MaskKey Worker::nextMaskKey() {

@@ -9,7 +9,6 @@
 
 #include <aerie/protocol/frame_header.hpp>
 #include <cstdint>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -107,8 +106,7 @@ class Worker {
   std::size_t period_ = 26;
   std::size_t headerSize_ = 8;
   protocol::Opcode opcode_ = protocol::Opcode::Text;
-  std::mt19937_64 rng_{std::random_device{}()};
-  std::uint64_t maskState_ = 0;
+  std::uint64_t maskState_ = 0;  // xorshift state for the mask keys
 
   std::int64_t now_ = 0;
   std::int64_t startNs_ = 0, warmEndNs_ = 0, endNs_ = 0;
