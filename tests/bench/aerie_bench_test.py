@@ -5,8 +5,9 @@
 Scenarios echo, open_loop, broadcast, connect and idle run aerie-bench for 2 s against
 `aerie serve --workers 1` (echo and broadcast apps) and check its --json output: work was
 done (messages > 0, or every idle connection open) and no errors. `corrupt` runs it against
-a Python websockets echo server that flips one byte of the 50th echo on every connection:
-aerie-bench must count errors and exit 1. Timing is never asserted (shared, loaded machine).
+a Python websockets echo server: on / it must pass (so the peer itself is fine), on /corrupt,
+where the server flips one byte of the 50th echo of every connection, aerie-bench must count
+errors, name the bad echo and exit 1. Timing is never asserted (shared, loaded machine).
 """
 
 import asyncio
