@@ -11,6 +11,7 @@ namespace {
 // The first growth reserves enough for a typical browser request head, so that a head
 // is usually stored with a single arena allocation.
 constexpr std::size_t kMinArena = 512;
+constexpr std::size_t kTypicalFields = 12;
 
 std::string_view trimOws(std::string_view s) noexcept {
   while (!s.empty() && detail::isOws(s.front()))
@@ -102,6 +103,8 @@ void Headers::add(std::string_view name, std::string_view value) {
     arena_.append(name).append(value);
   }
   const char* base = arena_.data() + offset;
+  // One allocation for a typical head instead of growing 1, 2, 4, 8.
+  if (fields_.capacity() == 0) fields_.reserve(kTypicalFields);
   fields_.push_back({{base, name.size()}, {base + name.size(), value.size()}});
 }
 

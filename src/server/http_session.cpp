@@ -124,15 +124,14 @@ void HttpSession::startResponse() {
   } else {
     path = head.target;
   }
-  request_ = std::make_unique<http::Request>(std::move(head), std::move(path), std::move(query),
-                                             connection_.remoteAddress());
+  request_.emplace(std::move(head), std::move(path), std::move(query), connection_.remoteAddress());
   request_->setBodySource(this, parser_.contentLength(), parser_.maxBodySize());
   bodyDone_ = parser_.bodyKind() == http::RequestParser::BodyKind::None ||
               parser_.contentLength() == std::optional<std::uint64_t>(0);
   continueSent_ = false;
   bodyStatus_ = 0;
   bodyReason_.clear();
-  response_ = std::make_unique<http::Response>();
+  response_.emplace();
   response_->setBodySink(this);
   responderError_ = nullptr;
   responseReady_ = false;

@@ -75,8 +75,9 @@ class HttpSession final : public Session, public http::BodySink, public http::Bo
   ServerImpl& server_;
   Connection& connection_;
   http::RequestParser parser_;
-  std::unique_ptr<http::Request> request_;
-  std::unique_ptr<http::Response> response_;
+  // In place, not on the heap: two allocations less per request (keep-alive route).
+  std::optional<http::Request> request_;
+  std::optional<http::Response> response_;
   std::exception_ptr responderError_;
   std::string pending_;          // bytes after the request being answered asynchronously
   std::string_view restOfRead_;  // same, while the responder runs synchronously

@@ -26,21 +26,28 @@ bool isParameter(const std::string& segment) {
   return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
 }
 
-/// Matches `path` against a route; fills route parameters on success.
-bool matches(const Router::Route& route, const std::vector<std::string>& path,
+/// Matches `path` against a route; fills route parameters on success. Walks the path's
+/// segments in place: no per-request allocation unless the route has parameters.
+bool matches(const Router::Route& route, std::string_view path,
              std::vector<std::pair<std::string, std::string>>& params) {
-  if (route.segments.size() != path.size()) return false;
   params.clear();
-  for (std::size_t i = 0; i < path.size(); ++i) {
-    const std::string& pattern = route.segments[i];
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  std::size_t index = 0;
+  while (true) {
+    const std::size_t slash = path.find('/');
+    const std::string_view segment = path.substr(0, slash);
+    if (index == route.segments.size()) return false;
+    const std::string& pattern = route.segments[index++];
     if (isParameter(pattern)) {
-      if (path[i].empty()) return false;
-      params.emplace_back(pattern.substr(1, pattern.size() - 2), path[i]);
-    } else if (pattern != path[i]) {
+      if (segment.empty()) return false;
+      params.emplace_back(pattern.substr(1, pattern.size() - 2), segment);
+    } else if (pattern != segment) {
       return false;
     }
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
   }
-  return true;
+  return index == route.segments.size();
 }
 
 }  // namespace
@@ -61,7 +68,7 @@ Router::operator Responder() const {
   }
   Responder::Function function = [routes](http::Request& request,
                                           http::Response& response) -> Task<> {
-    const std::vector<std::string> path = splitPath(request.path());
+    const std::string_view path = request.path();
     std::vector<std::pair<std::string, std::string>> params;
     std::string allow;
     for (const Route& route : *routes) {
