@@ -12,33 +12,21 @@ rounds=${ROUNDS:-3}
 secs=${SECS:-10}
 mkdir -p "$out"
 
-scripts/deps.sh build bench
-cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc)" --target aerie-cli aerie-client-echo >/dev/null
-[[ -f tests/interop/node/node_modules/ws/package.json ]] ||
-  (cd tests/interop/node && npm ci --no-audit --no-fund >/dev/null)
-bin=build/release/bin
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+bench_build
 
-start_server() {  # name mode port -> PID in $server_pid
+start_server() {  # name mode port -> $server_pid
   local name=$1 mode=$2 port=$3 flags=()
   case $mode in
     off) flags=(--no-per-message-deflate) ;;
     dedicated) flags=(--deflate-context-takeover) ;;
   esac
   if [[ $name == aerie ]]; then
-    taskset -c 0 "$bin/aerie" serve --ws /=echo --workers 1 --host 127.0.0.1 --port "$port" \
-      --max-frames-per-second 0 --max-bytes-per-minute 0 --connections-per-ip 100000 \
-      --max-connections 100000 "${flags[@]}" >"$out/$name-$mode.log" 2>&1 &
+    start_pinned_server "$out/$name-$mode.log" "$port" "${aerie_server[@]}" --port "$port" "${flags[@]}"
   else
-    taskset -c 0 node bench/deflate/ws_deflate_echo.mjs "$port" "$mode" >"$out/$name-$mode.log" 2>&1 &
+    start_pinned_server "$out/$name-$mode.log" "$port" node bench/deflate/ws_deflate_echo.mjs "$port" "$mode"
   fi
-  server_pid=$!
-  for _ in $(seq 100); do
-    (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "server $name did not start" >&2
-  exit 1
 }
 
 port=9300
@@ -53,8 +41,7 @@ for round in $(seq "$rounds"); do
           --seconds "$secs" --server-pid "$server_pid")
         echo "round=$round server=$name mode=$mode inflight=$inflight $line" | tee -a "$out/results.txt"
       done
-      kill "$server_pid"
-      wait "$server_pid" 2>/dev/null || true
+      stop_server
     done
   done
 done

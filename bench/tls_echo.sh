@@ -18,37 +18,22 @@ secs=${SECS:-10}
 handshake_conns=${HANDSHAKE_CONNS:-20}
 mkdir -p "$out"
 
-scripts/deps.sh build bench
-cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc)" --target aerie-cli aerie-client-echo >/dev/null
-[[ -f tests/interop/node/node_modules/ws/package.json ]] ||
-  (cd tests/interop/node && npm ci --no-audit --no-fund >/dev/null)
-bin=build/release/bin
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+bench_build
 certs=$out/certs
 tests/support/make_test_certs.sh "$certs"  # a throwaway CA and a 127.0.0.1/localhost cert
 
 start_server() {  # name transport -> $server_pid, $port
   local name=$1 transport=$2 log=$out/$1-$2.log tls=()
   [[ $transport == tls ]] && tls=(--tls-cert "$certs/server.pem" --tls-key "$certs/server.key")
+  # Port 0: both servers print "listening on ...127.0.0.1:PORT".
   if [[ $name == aerie ]]; then
-    taskset -c 0 "$bin/aerie" serve --ws /=echo --workers 1 --host 127.0.0.1 --port 0 \
-      --max-frames-per-second 0 --max-bytes-per-minute 0 --connections-per-ip 100000 \
-      --max-connections 100000 "${tls[@]}" >"$log" 2>&1 &
+    start_pinned_server "$log" 0 "${aerie_server[@]}" --port 0 "${tls[@]}"
   else
-    taskset -c 0 node bench/tls/ws_tls_echo.mjs 0 "$transport" "$certs/server.pem" \
-      "$certs/server.key" >"$log" 2>&1 &
+    start_pinned_server "$log" 0 node bench/tls/ws_tls_echo.mjs 0 "$transport" \
+      "$certs/server.pem" "$certs/server.key"
   fi
-  server_pid=$!
-  port=
-  for _ in $(seq 100); do  # both servers print "listening on ...127.0.0.1:PORT"
-    port=$(grep -o 'listening on [a-z:/]*127\.0\.0\.1:[0-9]*' "$log" | grep -o '[0-9]*$' || true)
-    [[ -n $port ]] && return 0
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "server $name ($transport) did not start:" >&2
-  cat "$log" >&2
-  exit 1
 }
 
 run_client() {  # label args... : one line of results
@@ -73,8 +58,7 @@ for round in $(seq "$rounds"); do
       run_client "$label workload=large" --url "$url" --conns 10 --inflight 1 --size 65536 --binary
       run_client "$label workload=handshakes" --url "$url" --mode handshakes \
         --conns "$handshake_conns"
-      kill "$server_pid"
-      wait "$server_pid" 2>/dev/null || true
+      stop_server
     done
   done
 done

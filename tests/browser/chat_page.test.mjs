@@ -1,32 +1,15 @@
 // The demo chat page (examples/public/index.html) in real Chromium: two tabs connect to
 // `aerie serve --ws /ws=chat`, one types, both see the message; closing a tab is announced.
 // Usage: node chat_page.test.mjs AERIE_BINARY EXAMPLES_PUBLIC_DIR
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { chromium } from 'playwright-core';
+import { launchChromium, startAerie, stopAerie } from './harness.mjs';
 
 const [aerie, publicDir] = process.argv.slice(2);
 const fail = (why) => { console.error('FAIL: ' + why); process.exit(1); };
 setTimeout(() => fail('timed out after 90 s'), 90_000).unref();
 
-const server = spawn(aerie, ['serve', '--host', '127.0.0.1', '--port', '0', '--workers', '2',
-  '--root', publicDir, '--ws', '/ws=chat'], { stdio: ['ignore', 'pipe', 'inherit'] });
-let port;
-let buffered = '';
-server.stdout.setEncoding('utf8');
-server.stdout.on('data', (chunk) => { buffered += chunk; });
-for (let i = 0; i < 100 && !port; ++i) {
-  const match = buffered.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
-  if (match) port = Number(match[1]);
-  else await new Promise((r) => setTimeout(r, 50));
-}
-if (!port) fail('server did not print its listening line');
-
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const { server, port } = await startAerie(aerie, ['--workers', '2', '--root', publicDir,
+  '--ws', '/ws=chat'], { stderr: 'inherit' }).catch((e) => fail(e.message));
+const browser = await launchChromium();
 try {
   const url = `http://127.0.0.1:${port}/`;
   const alice = await browser.newPage();
@@ -57,8 +40,7 @@ try {
   console.log('ok: chat page works in Chromium (messages, escaping, leave notice)');
 } finally {
   await browser.close();
-  server.kill('SIGTERM');
-  const [code] = await once(server, 'exit');
+  const code = await stopAerie(server);
   if (code !== 0) fail(`server exited with ${code} after SIGTERM`);
 }
 process.exit(0);

@@ -6,9 +6,7 @@
 // wire compressed (the server's frames are smaller than the text: DevTools reports frame
 // payloads decompressed, so the check reads the server's byte counts from its log).
 // Usage: node deflate.test.mjs AERIE_BINARY EXAMPLES_PUBLIC_DIR
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { chromium } from 'playwright-core';
+import { launchChromium, startAerie, stopAerie } from './harness.mjs';
 
 const [aerie, publicDir] = process.argv.slice(2);
 const fail = (why) => { console.error('FAIL: ' + why); process.exit(1); };
@@ -16,27 +14,10 @@ setTimeout(() => fail('timed out after 90 s'), 90_000).unref();
 
 for (const mode of ['shared', 'dedicated']) {
   const flags = mode === 'dedicated' ? ['--deflate-context-takeover'] : [];
-  const server = spawn(aerie, ['serve', '--host', '127.0.0.1', '--port', '0', '--workers', '1',
-    '--root', publicDir, '--ws', '/echo=echo', ...flags],
-  { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AERIE_LOG: 'debug' } });
-  let output = '';
-  server.stdout.setEncoding('utf8');
-  server.stderr.setEncoding('utf8');
-  server.stdout.on('data', (chunk) => { output += chunk; });
-  server.stderr.on('data', (chunk) => { output += chunk; });
-  let port;
-  for (let i = 0; i < 100 && !port; ++i) {
-    const match = output.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
-    if (match) port = Number(match[1]);
-    else await new Promise((r) => setTimeout(r, 50));
-  }
-  if (!port) fail('server did not print its listening line');
-
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const { server, port, output } = await startAerie(aerie, ['--workers', '1', '--root', publicDir,
+    '--ws', '/echo=echo', ...flags], { env: { ...process.env, AERIE_LOG: 'debug' } })
+    .catch((e) => fail(e.message));
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     const cdp = await page.context().newCDPSession(page);
@@ -78,17 +59,16 @@ for (const mode of ['shared', 'dedicated']) {
     const takeover = !/no_context_takeover/.test(answer);
     if (takeover !== (mode === 'dedicated')) fail(`${mode}: unexpected answer ${answer}`);
     // The server's own account of the connection (AERIE_LOG=debug).
-    for (let i = 0; i < 40 && !/open, permessage-deflate permessage-deflate/.test(output); ++i) {
+    for (let i = 0; i < 40 && !/open, permessage-deflate permessage-deflate/.test(output()); ++i) {
       await new Promise((r) => setTimeout(r, 50));
     }
-    if (!/open, permessage-deflate permessage-deflate/.test(output)) {
-      fail(`${mode}: the server did not log the agreed permessage-deflate:\n${output}`);
+    if (!/open, permessage-deflate permessage-deflate/.test(output())) {
+      fail(`${mode}: the server did not log the agreed permessage-deflate:\n${output()}`);
     }
     console.log(`ok: ${mode}: Chromium negotiated "${answer}" and ${result.results.length} echoes matched`);
   } finally {
     await browser.close();
-    server.kill('SIGTERM');
-    const [code] = await once(server, 'exit');
+    const code = await stopAerie(server);
     if (code !== 0) fail(`server exited with ${code} after SIGTERM`);
   }
 }

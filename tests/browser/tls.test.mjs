@@ -6,16 +6,16 @@
 // --ignore-certificate-errors, but the test checks (DevTools Network events) that the page
 // really came over TLS and which certificate the server presented.
 // Usage: node tls.test.mjs AERIE_BINARY EXAMPLES_PUBLIC_DIR MAKE_TEST_CERTS_SCRIPT
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium, startAerie, stopAerie } from './harness.mjs';
 
 const [aerie, publicDir, certsScript] = process.argv.slice(2);
 const certs = mkdtempSync(join(tmpdir(), 'aerie-browser-tls-'));
 let server;
+let port;
 const fail = (why) => {
   console.error('FAIL: ' + why);
   server?.kill('SIGKILL');
@@ -26,29 +26,12 @@ setTimeout(() => fail('timed out after 55 s'), 55_000).unref();
 if (!certsScript) fail('usage: node tls.test.mjs AERIE_BINARY EXAMPLES_PUBLIC_DIR MAKE_TEST_CERTS_SCRIPT');
 execFileSync(certsScript, [certs], { timeout: 30_000 });
 
-server = spawn(aerie, ['serve', '--host', '127.0.0.1', '--port', '0', '--workers', '2',
-  '--root', publicDir, '--ws', '/echo=echo', '--max-frames-per-second', '0',
-  '--max-bytes-per-minute', '0', '--tls-cert', join(certs, 'server.pem'),
-  '--tls-key', join(certs, 'server.key')], { stdio: ['ignore', 'pipe', 'pipe'] });
-let output = '';
-server.stdout.setEncoding('utf8');
-server.stderr.setEncoding('utf8');
-server.stdout.on('data', (chunk) => { output += chunk; });
-server.stderr.on('data', (chunk) => { output += chunk; });
-let port;
-for (let i = 0; i < 100 && !port; ++i) {
-  const match = output.match(/listening on https:\/\/127\.0\.0\.1:(\d+)/);
-  if (match) port = Number(match[1]);
-  else await new Promise((r) => setTimeout(r, 50));
-}
-if (!port) fail(`server did not print its https:// listening line:\n${output}`);
+({ server, port } = await startAerie(aerie, ['--workers', '2', '--root', publicDir,
+  '--ws', '/echo=echo', '--max-frames-per-second', '0', '--max-bytes-per-minute', '0',
+  '--tls-cert', join(certs, 'server.pem'), '--tls-key', join(certs, 'server.key')],
+{ scheme: 'https' }).catch((e) => fail(e.message)));
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--ignore-certificate-errors',
-    '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium(['--ignore-certificate-errors']);
 try {
   const page = await browser.newPage();
   const cdp = await page.context().newCDPSession(page);
@@ -98,8 +81,7 @@ try {
   console.log(`ok: page over ${security.protocol} (${security.cipher}), ${result.results.length} wss:// echoes matched`);
 } finally {
   await browser.close();
-  server.kill('SIGTERM');
-  const [code] = await once(server, 'exit');
+  const code = await stopAerie(server);
   rmSync(certs, { recursive: true, force: true });
   if (code !== 0) fail(`server exited with ${code} after SIGTERM`);
 }

@@ -257,3 +257,83 @@ export async function run(cases, knownBugs = {}) {
     finish(error instanceof TestFailure ? error.message : `unexpected exception: ${error.stack ?? error}`);
   }
 }
+
+// --- The client tests (test_client*.mjs): an aerie client program against a ws server ------
+
+/** The client tests' options: --driver PATH (aerie-interop-client), --cat PATH (aerie-cat),
+ * --case NAME, --timeout S, and `extra` (parseArgs option specs). */
+export function clientArgs(extra = {}) {
+  return parseArgs({
+    options: {
+      driver: { type: 'string' },
+      cat: { type: 'string' },
+      case: { type: 'string' },
+      timeout: { type: 'string', default: '60' },
+      ...extra,
+    },
+  }).values;
+}
+
+const clientPrograms = new Set(); // killed by the watchdog too
+
+/** A client program as a subprocess; `done` resolves with its exit code and output. */
+export function runClient(argv) {
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  clientPrograms.add(child);
+  const result = { code: null, stdout: '', stderr: '' };
+  child.stdout.on('data', (d) => { result.stdout += d; });
+  child.stderr.on('data', (d) => { result.stderr += d; });
+  result.describe = () => `${basename(argv[0])} ${result.code === null ? 'running' : `exit ${result.code}`}`
+    + `; stdout ${JSON.stringify(result.stdout.slice(-2000))}; stderr ${JSON.stringify(result.stderr.slice(-2000))}`;
+  // 'close', not 'exit': the output is complete only once the pipes are closed too.
+  const done = new Promise((resolve) => child.on('close', (code, signal) => {
+    result.code = code ?? signal;
+    resolve(result);
+  }));
+  return { child, result, done };
+}
+
+/** Queues the messages of a server-side ws socket as {data: Buffer, isBinary}; returns
+ * next(what, ms), which awaits the next one and rejects once the connection has closed. */
+export function messageQueue(ws) {
+  const queue = [];
+  const waiters = [];
+  let closed;
+  ws.on('message', (data, isBinary) => {
+    const message = { data: Buffer.from(data), isBinary };
+    const waiter = waiters.shift();
+    if (waiter) waiter.resolve(message); else queue.push(message);
+  });
+  ws.on('close', (code) => {
+    closed = code;
+    for (const waiter of waiters.splice(0)) waiter.reject(code);
+  });
+  return (what, ms = 20000) => {
+    const gone = (code) => new TestFailure(`the connection closed (${code}) while waiting for ${what}`);
+    if (queue.length) return Promise.resolve(queue.shift());
+    if (closed !== undefined) return Promise.reject(gone(closed));
+    return withTimeout(new Promise((resolve, reject) => waiters.push({ resolve, reject: (code) => reject(gone(code)) })),
+      ms, what);
+  };
+}
+
+/** Runs cases[args.case]() under a watchdog of args.timeout seconds; prints PASS or FAIL and
+ * exits 0 or 1. */
+export async function runClientCase(cases, args) {
+  const timer = setTimeout(() => {
+    console.log(`FAIL: client ${args.case}: watchdog after ${args.timeout} s`);
+    for (const child of clientPrograms) child.kill('SIGKILL');
+    process.exit(1);
+  }, Number(args.timeout) * 1000);
+  try {
+    const started = Date.now();
+    check(cases[args.case], `unknown case ${args.case}; one of ${Object.keys(cases).join(' ')}`);
+    await cases[args.case]();
+    console.log(`PASS: client ${args.case} in ${((Date.now() - started) / 1000).toFixed(2)} s`);
+    clearTimeout(timer);
+    process.exit(0);
+  } catch (e) {
+    console.log(`FAIL: client ${args.case}: ${e instanceof TestFailure ? e.message : e.stack || e}`);
+    process.exit(1);
+  }
+}

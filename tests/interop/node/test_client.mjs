@@ -10,29 +10,16 @@
 //
 //   node test_client.mjs --driver PATH --case echo [--timeout S]
 //   node test_client.mjs --cat PATH --case cat.echo [--timeout S]
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
 import { WebSocketServer } from 'ws';
+import {
+  check, clientArgs, messageQueue, runClient, runClientCase, TestFailure, withTimeout,
+} from './common.mjs';
 
-const { values: args } = parseArgs({
-  options: {
-    driver: { type: 'string' },
-    cat: { type: 'string' },
-    cli: { type: 'string' }, // accepted for symmetry with the server tests; no case needs it yet
-    case: { type: 'string' },
-    timeout: { type: 'string', default: '60' },
-  },
-});
+// --cli is accepted for symmetry with the server tests; no case needs it yet.
+const args = clientArgs({ cli: { type: 'string' } });
 const MIB = 1024 * 1024;
-
-class Failure extends Error {}
-
-function check(condition, message) {
-  if (!condition) throw new Failure(message);
-}
 
 async function startServer(options = {}) {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 0, ...options });
@@ -53,45 +40,6 @@ function catArgv(url, ...flags) {
 
 const catEchoArgv = (url) => catArgv(url, '--echo', '--show-close');
 
-const children = new Set(); // killed by the watchdog too
-
-/** A client program as a subprocess; `done` resolves with its exit code and output. */
-function runClient(argv) {
-  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  const result = { code: null, stdout: '', stderr: '' };
-  child.stdout.on('data', (d) => { result.stdout += d; });
-  child.stderr.on('data', (d) => { result.stderr += d; });
-  result.describe = () => `${basename(argv[0])} ${result.code === null ? 'running' : `exit ${result.code}`}`
-    + `; stdout ${JSON.stringify(result.stdout.slice(-2000))}; stderr ${JSON.stringify(result.stderr.slice(-2000))}`;
-  // 'close', not 'exit': the output is complete only once the pipes are closed too.
-  const done = new Promise((resolve) => child.on('close', (code, signal) => {
-    result.code = code ?? signal;
-    resolve(result);
-  }));
-  return { child, result, done };
-}
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([promise, new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Failure(`no ${what} within ${ms / 1000} s`)), ms);
-  })]).finally(() => clearTimeout(timer));
-}
-
-/** Queues the messages of a server-side socket as {data, isBinary}. */
-function messageQueue(ws) {
-  const queue = [];
-  const waiters = [];
-  ws.on('message', (data, isBinary) => {
-    const message = { data: Buffer.from(data), isBinary };
-    const waiter = waiters.shift();
-    if (waiter) waiter(message); else queue.push(message);
-  });
-  return (what, ms = 20000) => withTimeout(
-    queue.length ? Promise.resolve(queue.shift()) : new Promise((resolve) => waiters.push(resolve)), ms, what);
-}
-
 /** Serves one connection: `script(ws, next)` runs on it while the program `makeArgv(url)`
  * runs; returns the program's result (exit code, stdout, stderr). */
 async function runScript(makeArgv, script) {
@@ -105,7 +53,7 @@ async function runScript(makeArgv, script) {
     try {
       await script(ws, messageQueue(ws));
     } catch (error) {
-      if (error instanceof Failure) error.message += `; ${client.result.describe()}`;
+      if (error instanceof TestFailure) error.message += `; ${client.result.describe()}`;
       throw error;
     }
     await withTimeout(client.done, 10000, `exit of the client: ${client.result.describe()}`);
@@ -261,19 +209,4 @@ const cases = {
   },
 };
 
-const timer = setTimeout(() => {
-  console.log(`FAIL: client ${args.case}: watchdog after ${args.timeout} s`);
-  for (const child of children) child.kill('SIGKILL');
-  process.exit(1);
-}, Number(args.timeout) * 1000);
-try {
-  const started = Date.now();
-  check(cases[args.case], `unknown case ${args.case}; one of ${Object.keys(cases).join(' ')}`);
-  await cases[args.case]();
-  console.log(`PASS: client ${args.case} in ${((Date.now() - started) / 1000).toFixed(2)} s`);
-  clearTimeout(timer);
-  process.exit(0);
-} catch (e) {
-  console.log(`FAIL: client ${args.case}: ${e instanceof Failure ? e.message : e.stack || e}`);
-  process.exit(1);
-}
+await runClientCase(cases, args);

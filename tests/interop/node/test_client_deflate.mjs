@@ -14,36 +14,16 @@
 //
 //   node test_client_deflate.mjs --driver PATH --case server_max_window_bits [--timeout S]
 //   node test_client_deflate.mjs --cat PATH --case cat.default [--timeout S]
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
 import { WebSocketServer } from 'ws';
+import {
+  check, clientArgs, messageQueue, runClient, runClientCase, TestFailure, withTimeout,
+} from './common.mjs';
 
-const { values: args } = parseArgs({
-  options: {
-    driver: { type: 'string' },
-    cat: { type: 'string' },
-    case: { type: 'string' },
-    timeout: { type: 'string', default: '60' },
-  },
-});
+const args = clientArgs();
 const KIB = 1024;
 const BITS = [9, 10, 11, 12, 13, 14, 15];
-
-class Failure extends Error {}
-
-function check(condition, message) {
-  if (!condition) throw new Failure(message);
-}
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([promise, new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Failure(`no ${what} within ${ms / 1000} s`)), ms);
-  })]).finally(() => clearTimeout(timer));
-}
 
 /** "permessage-deflate; a; b=9" -> { a: true, b: 9 }; undefined for no header.
  * Exactly one extension, no parameter twice. */
@@ -67,25 +47,6 @@ const canonical = (params) => params && Object.entries(params).sort(([a], [b]) =
 const same = (a, b) => JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 
 // --- the client programs ----------------------------------------------------------------------
-
-const children = new Set(); // killed by the watchdog too
-
-/** A client program as a subprocess; `done` resolves with its exit code and output. */
-function runClient(argv) {
-  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  const result = { code: null, stdout: '', stderr: '' };
-  child.stdout.on('data', (d) => { result.stdout += d; });
-  child.stderr.on('data', (d) => { result.stderr += d; });
-  result.describe = () => `${basename(argv[0])} ${result.code === null ? 'running' : `exit ${result.code}`}`
-    + `; stdout ${JSON.stringify(result.stdout.slice(-2000))}; stderr ${JSON.stringify(result.stderr.slice(-2000))}`;
-  // 'close', not 'exit': the output is complete only once the pipes are closed too.
-  const done = new Promise((resolve) => child.on('close', (code, signal) => {
-    result.code = code ?? signal;
-    resolve(result);
-  }));
-  return { child, result, done };
-}
 
 /** The driver, which offers permessage-deflate only when asked (--deflate). */
 function driverArgv(url) {
@@ -136,29 +97,12 @@ function payloads() {
 
 // --- the server side ------------------------------------------------------------------------
 
-/** Queues the messages of a server-side socket as {data, isBinary}. */
-function messageQueue(ws) {
-  const queue = [];
-  const waiters = [];
-  ws.on('message', (data, isBinary) => {
-    const message = { data: Buffer.from(data), isBinary };
-    const waiter = waiters.shift();
-    if (waiter) waiter(message); else queue.push(message);
-  });
-  ws.on('close', (code) => {
-    for (const waiter of waiters.splice(0)) waiter({ closed: code });
-  });
-  return (what, ms = 20000) => withTimeout(
-    queue.length ? Promise.resolve(queue.shift()) : new Promise((resolve) => waiters.push(resolve)), ms, what);
-}
-
 /** Sends one message, checks its echo byte-exactly; returns the bytes the echo took on the
  * socket (frame header included: nothing else crosses it meanwhile). */
 async function roundTrip(ws, next, { what, data, isBinary }) {
   const read = ws._socket.bytesRead;
   ws.send(data, { binary: isBinary });
   const echo = await next(`the echo of ${what}`);
-  check(echo.closed === undefined, `the connection closed (${echo.closed}) instead of echoing ${what}`);
   const kind = (binary) => (binary ? 'binary' : 'text');
   check(echo.isBinary === isBinary, `${what}: the echo came back as ${kind(echo.isBinary)}`);
   check(echo.data.equals(data), `${what}: the echo differs (${echo.data.length} B back for ${data.length} B)`);
@@ -217,7 +161,7 @@ async function session(makeArgv, perMessageDeflate, expectedOffer, expectedAnswe
         }
       }
     } catch (error) {
-      if (error instanceof Failure) error.message += `; ${client.result.describe()}`;
+      if (error instanceof TestFailure) error.message += `; ${client.result.describe()}`;
       throw error;
     }
     const closed = once(ws, 'close');
@@ -292,19 +236,4 @@ Object.assign(cases, {
   },
 });
 
-const timer = setTimeout(() => {
-  console.log(`FAIL: client ${args.case}: watchdog after ${args.timeout} s`);
-  for (const child of children) child.kill('SIGKILL');
-  process.exit(1);
-}, Number(args.timeout) * 1000);
-try {
-  const started = Date.now();
-  check(cases[args.case], `unknown case ${args.case}; one of ${Object.keys(cases).join(' ')}`);
-  await cases[args.case]();
-  console.log(`PASS: client ${args.case} in ${((Date.now() - started) / 1000).toFixed(2)} s`);
-  clearTimeout(timer);
-  process.exit(0);
-} catch (e) {
-  console.log(`FAIL: client ${args.case}: ${e instanceof Failure ? e.message : e.stack || e}`);
-  process.exit(1);
-}
+await runClientCase(cases, args);
