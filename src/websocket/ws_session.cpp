@@ -116,12 +116,29 @@ void WsSession::parse(char* data, std::size_t size) {
   if (!closeSent_) lastActivity_ = lastRead_;
   ClientStats::add(stats_->bytesRead, size);
   stats_->lastReadAt.store(unixNow, std::memory_order_relaxed);
-  const protocol::ParseResult result = parser_.consume(data, size);
+  bytesThisMinute_ += size;
+  parseFrames(data, size);
+}
+
+void WsSession::parseFrames(char* data, std::size_t size) {
+  // maxFramesPerSecond holds within one read too: many small frames read at once are
+  // parsed up to the limit; the rest waits in pending_ until the window moves on.
+  const std::uint64_t maxFrames = app_->options().maxFramesPerSecond;
+  const bool limited = maxFrames != 0 && !closeSent_ && !peerFinished_;
+  const std::uint64_t budget =
+      !limited ? UINT64_MAX : (framesThisSecond_ >= maxFrames ? 0 : maxFrames - framesThisSecond_);
+  const protocol::ParseResult result = parser_.consume(data, size, budget);
   const std::uint64_t frames = parser_.framesParsed() - framesCounted_;
   framesCounted_ = parser_.framesParsed();
   ClientStats::add(stats_->framesRead, frames);
   framesThisSecond_ += frames;
-  bytesThisMinute_ += size;
+  if (!result.error && result.consumed < size && !parser_.closed()) {
+    pending_.append(data + result.consumed, size - result.consumed);
+    if (!rateLimited_) log::debug("client {}: frame rate limit reached, reading paused", id_);
+    rateLimited_ = true;
+    connection_.pauseReading();
+    return;
+  }
   if (result.error) {
     log::warn("client {} ({}): {} -> closing with {}", id_, connection_.remoteAddress(),
               result.error.reason, result.error.closeCode);
@@ -230,7 +247,15 @@ bool WsSession::readingBlocked() const noexcept {
 }
 
 void WsSession::resumeReadingIfAllowed() {
-  if (!readingBlocked() && !connection_.closed()) connection_.resumeReading();
+  if (readingBlocked() || connection_.closed()) return;
+  if (!pending_.empty()) {
+    // What a rate limit held back goes first (it may hold part of it back again).
+    std::string pending = std::move(pending_);
+    pending_.clear();
+    parseFrames(pending.data(), pending.size());
+    if (readingBlocked() || connection_.closed() || finished_) return;
+  }
+  connection_.resumeReading();
 }
 
 void WsSession::onPing(std::span<const char> payload) {
@@ -518,8 +543,10 @@ void WsSession::onTick(std::chrono::steady_clock::time_point now) {
     windowMinute_ = now;
     bytesThisMinute_ = 0;
   }
-  if (rateLimited_ &&
-      (options.maxFramesPerSecond == 0 || framesThisSecond_ <= options.maxFramesPerSecond) &&
+  // (Frames held back in pending_ wait until the window has room for one more.)
+  const std::uint64_t framesAllowed =
+      pending_.empty() ? options.maxFramesPerSecond : options.maxFramesPerSecond - 1;
+  if (rateLimited_ && (options.maxFramesPerSecond == 0 || framesThisSecond_ <= framesAllowed) &&
       (options.maxBytesPerMinute == 0 || bytesThisMinute_ <= options.maxBytesPerMinute)) {
     rateLimited_ = false;
     resumeReadingIfAllowed();

@@ -91,6 +91,8 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
 
  private:
   void parse(char* data, std::size_t size);
+  /// The parser's part of parse() (also for bytes a rate limit held back in pending_).
+  void parseFrames(char* data, std::size_t size);
   void sendControl(protocol::Opcode opcode, std::span<const char> payload);
   void sendClose(std::uint16_t code, std::string_view reason);
   void finishClose();

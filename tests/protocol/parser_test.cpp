@@ -521,6 +521,29 @@ TEST(Parser, DataAfterCloseIsIgnoredAndNotConsumed) {
   EXPECT_EQ(o.frames, 2u);
 }
 
+// A rate limit holds within one read: consume() stops after frameBudget frames, right at
+// the frame boundary, and the rest parses later as if it had never been split.
+TEST(Parser, FrameBudgetStopsBetweenFrames) {
+  RecordingSink sink({}, false);
+  Parser<RecordingSink> parser(sink, {});
+  const std::string first = cf(0x81, "one") + cf(0x89, "p") + cf(0x01, "tw");
+  std::string wire = first + cf(0x80, "o") + cf(0x81, "three");
+  ParseResult r = parser.consume(wire.data(), wire.size(), 3);
+  EXPECT_EQ(r.consumed, first.size());
+  EXPECT_FALSE(r.error);
+  EXPECT_EQ(parser.framesParsed(), 3u);
+  EXPECT_TRUE(parser.inMessage());
+  r = parser.consume(wire.data() + first.size(), wire.size() - first.size(), 0);
+  EXPECT_EQ(r.consumed, 0u);  // no budget left: nothing parsed
+  r = parser.consume(wire.data() + first.size(), wire.size() - first.size());
+  EXPECT_EQ(r.consumed, wire.size() - first.size());
+  EXPECT_EQ(parser.framesParsed(), 5u);
+  EXPECT_EQ(parser.messagesParsed(), 3u);
+  EXPECT_EQ(sink.events,
+            (std::vector<Event>{begin(Opcode::Text), data("one"), ping("p"), begin(Opcode::Text),
+                                data("two"), begin(Opcode::Text), data("three")}));
+}
+
 TEST(Parser, CountersAndState) {
   RecordingSink sink({}, false);
   Parser<RecordingSink> parser(sink, {});

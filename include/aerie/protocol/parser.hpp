@@ -101,7 +101,10 @@ class Parser {
   /// Parses the next `size` bytes. Masked payloads are unmasked IN PLACE in `data`. Errors
   /// are sticky: once failed, every later call returns {0, the same error}. After a close
   /// frame every later call returns {0, no error}: data after a close frame is ignored.
-  ParseResult consume(char* data, std::size_t size) noexcept;
+  /// With a `frameBudget`, parsing stops once that many frames were completed in this call
+  /// (consumed < size, right after the last one): a rate limit then holds within one read.
+  ParseResult consume(char* data, std::size_t size,
+                      std::uint64_t frameBudget = UINT64_MAX) noexcept;
 
   /// The inbound transform (e.g. inflate) applied to messages whose first frame has RSV1.
   /// Without one, such messages are delivered as they are on the wire (not UTF-8-checked,
@@ -181,12 +184,16 @@ class Parser {
 };
 
 template <ParserSink Sink>
-ParseResult Parser<Sink>::consume(char* data, std::size_t size) noexcept {
+ParseResult Parser<Sink>::consume(char* data, std::size_t size,
+                                  std::uint64_t frameBudget) noexcept {
   if (state_ == State::Failed) return {0, error_};
   if (state_ == State::Closed) return {0, {}};
 
+  const std::uint64_t budgetEnd =
+      frameBudget > UINT64_MAX - framesParsed_ ? UINT64_MAX : framesParsed_ + frameBudget;
   std::size_t pos = 0;
   while (pos < size) {
+    if (framesParsed_ >= budgetEnd) return {pos, {}};  // (between frames: state_ is Header)
     if (state_ == State::Header) {
       DecodeResult decoded;
       std::size_t headerBytes = 0;  // bytes of `data` the header occupies
@@ -270,9 +277,9 @@ ProtocolError Parser<Sink>::beginFrame() noexcept {
     // deflate 5 bytes per block, and a block holds as few as 256 bytes with a small zlib
     // memLevel (Python's websockets uses 5: 2 KiB blocks). Allow 1/32 + 1 KiB, so a message
     // of maxFrameSize bytes passes whether or not the peer compressed it.
-    const std::uint64_t frameLimit =
-        transformed ? options_.maxFrameSize + options_.maxFrameSize / 32 + 1024
-                    : options_.maxFrameSize;
+    const std::uint64_t frameLimit = transformed
+                                         ? options_.maxFrameSize + options_.maxFrameSize / 32 + 1024
+                                         : options_.maxFrameSize;
     if (options_.maxFrameSize != 0 && h.payloadLength > frameLimit) {
       return {close_code::MessageTooBig, "frame too big"};
     }
