@@ -175,15 +175,25 @@ def main():
         cleanup()
     extra = [f"Categories: {args.categories}" + (f", cases {args.cases}" if args.cases else ""),
              f"Testee message size limit assumed: {args.limit} bytes"]
+    # A server that crashed, leaked (LeakSanitizer exits 1 at the end) or reported undefined
+    # behaviour fails the run even when every case passed.
+    testee_failed = False
     if spawned and spawned.proc.returncode not in (0, -15, None):
         extra.append(f"The testee server exited with {spawned.proc.returncode}")
+        testee_failed = True
+    if spawned and any("Sanitizer" in line or "runtime error:" in line for line in spawned.lines):
+        extra.append("The testee server reported a sanitizer error")
+        testee_failed = True
+    if testee_failed:
+        print("".join(spawned.lines[-60:]), end="")
+        print("run_suite: " + "; ".join(extra[2:]))
     counts = {v: sum(1 for r in results if r.verdict == v) for v in report.ORDER}
     if args.report:
         report.write_markdown(args.report, f"{title} (categories {args.categories})", testee,
                               results, started, extra)
     print(f"{len(results)} cases: " + ", ".join(f"{v} {counts[v]}" for v in report.ORDER) +
           f" ({time.time() - started:.1f} s)" + (f"; report {args.report}" if args.report else ""))
-    return 1 if counts[report.FAILED] else 0
+    return 1 if counts[report.FAILED] or testee_failed else 0
 
 
 if __name__ == "__main__":
