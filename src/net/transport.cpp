@@ -21,7 +21,8 @@ constexpr std::size_t kSendfileMax = 1 << 30;
 void Transport::queueFile(std::shared_ptr<const http::OpenFile> file, std::uint64_t offset,
                           std::uint64_t length) {
   if (length == 0) return;
-  files_.push_back(FileSlice{std::move(file), offset, length, out_.size()});
+  if (!files_) files_ = std::make_unique<FileQueue>();
+  files_->slices.push_back(FileSlice{std::move(file), offset, length, out_.size()});
   fileBytes_ += length;
 }
 
@@ -97,36 +98,36 @@ bool Transport::sendFile(FileSlice& slice, SendEnd& end) {
   // TLS encrypts in user space: the file goes through in bounded pieces, the next piece
   // read only once the socket took the last one (backpressure, never the whole file).
   while (true) {
-    if (tlsFileChunkHead_ == tlsFileChunk_.size()) {
+    if (files_->tlsChunkHead == files_->tlsChunk.size()) {
       if (slice.remaining == 0) break;
       const std::size_t want =
           static_cast<std::size_t>(std::min<std::uint64_t>(slice.remaining, kTlsFilePiece));
-      tlsFileChunk_.resize(want);
-      const ssize_t n =
-          ::pread(slice.file->fd(), tlsFileChunk_.data(), want, static_cast<off_t>(slice.offset));
+      files_->tlsChunk.resize(want);
+      const ssize_t n = ::pread(slice.file->fd(), files_->tlsChunk.data(), want,
+                                static_cast<off_t>(slice.offset));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
-        tlsFileChunk_.clear();
-        tlsFileChunkHead_ = 0;
+        files_->tlsChunk.clear();
+        files_->tlsChunkHead = 0;
         errno_ = n < 0 ? errno : 0;
         failure_ = n < 0 ? "" : "the file shrank while being sent";
         end = SendEnd::Failed;
         return false;
       }
-      tlsFileChunk_.resize(static_cast<std::size_t>(n));
-      tlsFileChunkHead_ = 0;
+      files_->tlsChunk.resize(static_cast<std::size_t>(n));
+      files_->tlsChunkHead = 0;
       slice.offset += static_cast<std::uint64_t>(n);
       slice.remaining -= static_cast<std::uint64_t>(n);
     }
-    const ssize_t n = sendSome(tlsFileChunk_.data() + tlsFileChunkHead_,
-                               tlsFileChunk_.size() - tlsFileChunkHead_, false, end);
+    const ssize_t n = sendSome(files_->tlsChunk.data() + files_->tlsChunkHead,
+                               files_->tlsChunk.size() - files_->tlsChunkHead, false, end);
     if (n < 0) return false;
-    tlsFileChunkHead_ += static_cast<std::size_t>(n);
+    files_->tlsChunkHead += static_cast<std::size_t>(n);
     fileBytes_ -= static_cast<std::uint64_t>(n);
     sent_ += static_cast<std::uint64_t>(n);
   }
-  tlsFileChunk_.clear();
-  tlsFileChunkHead_ = 0;
+  files_->tlsChunk.clear();
+  files_->tlsChunkHead = 0;
   return true;
 }
 
@@ -134,18 +135,19 @@ SendEnd Transport::flushGeneral() {
   SendEnd end = SendEnd::Done;
   while (true) {
     // The buffer up to the next file (all of it without one), then the file, and so on.
-    const std::size_t limit = files_.empty() ? out_.size() : files_.front().at;
+    const bool file = files_ && !files_->slices.empty();
+    const std::size_t limit = file ? files_->slices.front().at : out_.size();
     if (outHead_ < limit) {
-      const ssize_t n = sendSome(out_.data() + outHead_, limit - outHead_,
-                                 limit < out_.size() || !files_.empty(), end);
+      const ssize_t n =
+          sendSome(out_.data() + outHead_, limit - outHead_, limit < out_.size() || file, end);
       if (n < 0) break;
       outHead_ += static_cast<std::size_t>(n);
       sent_ += static_cast<std::uint64_t>(n);
       continue;
     }
-    if (files_.empty()) break;
-    if (!sendFile(files_.front(), end)) break;
-    files_.erase(files_.begin());
+    if (!file) break;
+    if (!sendFile(files_->slices.front(), end)) break;
+    files_->slices.erase(files_->slices.begin());
   }
   if (end != SendEnd::Failed) compact();
   return end;
@@ -153,8 +155,10 @@ SendEnd Transport::flushGeneral() {
 
 void Transport::compact() noexcept {
   if (outHead_ == out_.size()) {
-    for (FileSlice& slice : files_)
-      slice.at -= outHead_;
+    if (files_) {
+      for (FileSlice& slice : files_->slices)
+        slice.at -= outHead_;
+    }
     out_.clear();
     outHead_ = 0;
     wroteSinceTick_ = true;
@@ -162,8 +166,10 @@ void Transport::compact() noexcept {
     // (trimIdle() releases it once a tick passes without writes).
     if (out_.capacity() > kShrinkAbove) out_.shrink_to_fit();
   } else if (outHead_ > kCompactAbove && outHead_ * 2 > out_.size()) {
-    for (FileSlice& slice : files_)
-      slice.at -= outHead_;
+    if (files_) {
+      for (FileSlice& slice : files_->slices)
+        slice.at -= outHead_;
+    }
     out_.erase(0, outHead_);
     outHead_ = 0;
   }
@@ -176,16 +182,14 @@ void Transport::trimIdle() {
     outHead_ = 0;
     out_.shrink_to_fit();
   }
-  if (files_.empty() && tlsFileChunk_.capacity() != 0) std::string().swap(tlsFileChunk_);
+  if (files_ && files_->slices.empty()) files_.reset();
 }
 
 void Transport::discardOutput() noexcept {
   out_.clear();
   outHead_ = 0;
-  files_.clear();
+  files_.reset();
   fileBytes_ = 0;
-  tlsFileChunk_.clear();
-  tlsFileChunkHead_ = 0;
 }
 
 void Transport::shutdownWrite() noexcept {

@@ -112,6 +112,13 @@ class Transport {
     std::uint64_t remaining;
     std::size_t at;  // position in out_ it goes after
   };
+  /// Allocated with the first queued file (a WebSocket or client connection never has
+  /// one: it costs them one pointer), released by trimIdle() once empty.
+  struct FileQueue {
+    std::vector<FileSlice> slices;  // in output order
+    std::string tlsChunk;           // a file piece on its way through TLS
+    std::size_t tlsChunkHead = 0;
+  };
 
   template <class KeepGoing, class OnBytes>
   ReadEnd readTls(std::span<char> buffer, KeepGoing& keepGoing, OnBytes& onBytes);
@@ -134,10 +141,8 @@ class Transport {
   std::string out_;
   std::size_t outHead_ = 0;
   std::uint64_t sent_ = 0;
-  std::vector<FileSlice> files_;  // in output order; empty on every hot path
-  std::uint64_t fileBytes_ = 0;
-  std::string tlsFileChunk_;  // a file piece on its way through TLS
-  std::size_t tlsFileChunkHead_ = 0;
+  std::unique_ptr<FileQueue> files_;  // null on every hot path
+  std::uint64_t fileBytes_ = 0;       // of files, not yet sent (here: buffered() is hot)
 };
 
 template <class KeepGoing, class OnBytes>
@@ -190,7 +195,7 @@ ReadEnd Transport::readTls(std::span<char> buffer, KeepGoing& keepGoing, OnBytes
 }
 
 inline SendEnd Transport::flush() {
-  if (tls_ || fileBytes_ != 0) return flushGeneral();  // one load each: TLS or a file queued
+  if (tls_ || files_) return flushGeneral();  // one load each: TLS, files
   SendEnd end = SendEnd::Done;
   while (outHead_ < out_.size()) {
     const ssize_t n = ::send(fd_, out_.data() + outHead_, out_.size() - outHead_, MSG_NOSIGNAL);
