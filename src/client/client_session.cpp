@@ -70,8 +70,7 @@ ClientSession::ClientSession(net::Loop& loop, asio::ip::tcp::socket socket, Opti
                              std::unique_ptr<net::TlsChannel> tls)
     : loop_(loop),
       socket_(std::move(socket)),
-      fd_(socket_.native_handle()),
-      tls_(std::move(tls)),
+      transport_(socket_.native_handle(), std::move(tls)),
       options_(options),
       remoteAddress_(std::move(remoteAddress)),
       parser_(sink_, parserOptions(options_, deflate.has_value())),
@@ -151,105 +150,42 @@ void ClientSession::scheduleRead() {
 void ClientSession::onReadable(const std::error_code& error) {
   readArmed_ = false;
   if (error || finished_) return;
-  if (tlsWriteWantsRead_) {
-    tlsWriteWantsRead_ = false;
+  if (transport_.takeWriteWantsRead()) {
     flush();
     if (finished_) return;
   }
-  std::span<char> buffer = loop_.receiveBuffer();
-  bool drained = false;
   inRead_ = true;
-  if (tls_) readTls(buffer, drained);
-  for (int round = 0; round < 4 && !tls_ && !finished_ && !readPaused_ && !eofSeen_; ++round) {
-    const ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
-    if (n > 0) {
-      if (writeShut_ && closeReceived_) continue;  // closing: only the FIN matters now
-      parse(buffer.data(), static_cast<std::size_t>(n));
-      if (static_cast<std::size_t>(n) < buffer.size()) {
-        drained = true;
-        break;
-      }
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      drained = true;
+  const net::ReadEnd end = transport_.readAvailable(
+      loop_.receiveBuffer(), [this] { return !finished_ && !readPaused_ && !eofSeen_; },
+      [this](char* data, std::size_t size) {
+        if (writeShut_ && closeReceived_) return;  // closing: only the FIN matters now
+        parse(data, size);
+      });
+  bool drained = end == net::ReadEnd::Drained;
+  switch (end) {
+    case net::ReadEnd::Drained:
+    case net::ReadEnd::MoreLeft:
       break;
-    }
-    onEof(n < 0 ? std::strerror(errno) : nullptr);
-    break;
+    case net::ReadEnd::WantWrite:  // TLS must write before it reads on
+      drained = true;
+      if (!writeArmed_) armWrite();
+      break;
+    case net::ReadEnd::Eof:
+      onEof(nullptr);
+      break;
+    case net::ReadEnd::Failed:
+      onEof(transport_.errorText().c_str());
+      break;
   }
   inRead_ = false;
   if (finished_) return;
   flush();  // corking: what this read produced (pongs, replies) leaves in one send()
-  if (finished_ || readPaused_ || eofSeen_ || readArmed_ || tlsReadWantsWrite_) return;
+  if (finished_ || readPaused_ || eofSeen_ || readArmed_ || transport_.readWantsWrite()) return;
   if (drained) {
     armRead();
   } else {
     scheduleRead();  // more may be waiting: carry on after the other ready connections
   }
-}
-
-void ClientSession::readTls(std::span<char> buffer, bool& drained) {
-  // One TLS read returns one record at most: read on until OpenSSL wants the socket.
-  std::size_t total = 0;
-  while (!finished_ && !readPaused_ && !eofSeen_ && total < 4 * buffer.size()) {
-    const net::TlsResult r = tls_->read(buffer.data(), buffer.size());
-    switch (r.status) {
-      case net::TlsStatus::Ok:
-        total += r.bytes;
-        if (writeShut_ && closeReceived_) continue;  // closing: only the FIN matters now
-        parse(buffer.data(), r.bytes);
-        continue;
-      case net::TlsStatus::WantRead:
-        drained = true;
-        return;
-      case net::TlsStatus::WantWrite:
-        drained = true;
-        tlsReadWantsWrite_ = true;
-        if (!writeArmed_) armWrite();
-        return;
-      case net::TlsStatus::Closed:
-        onEof(nullptr);
-        return;
-      case net::TlsStatus::Failed:
-        onEof(("TLS: " + tls_->error()).c_str());
-        return;
-    }
-  }
-}
-
-ssize_t ClientSession::sendSome(const char* data, std::size_t size) {
-  if (!tls_) {
-    while (true) {
-      const ssize_t n = ::send(fd_, data, size, MSG_NOSIGNAL);
-      if (n >= 0) return n;
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        armWrite();
-        return 0;
-      }
-      onEof(std::strerror(errno));
-      return -1;
-    }
-  }
-  const net::TlsResult r = tls_->write(data, size);
-  switch (r.status) {
-    case net::TlsStatus::Ok:
-      return static_cast<ssize_t>(r.bytes);
-    case net::TlsStatus::WantWrite:
-      armWrite();
-      return 0;
-    case net::TlsStatus::WantRead:
-      tlsWriteWantsRead_ = true;
-      if (!readArmed_ && !readPaused_) armRead();
-      return 0;
-    case net::TlsStatus::Closed:
-    case net::TlsStatus::Failed:
-      onEof(("TLS: " + tls_->error()).c_str());
-      return -1;
-  }
-  return -1;
 }
 
 void ClientSession::onEof(const char* error) {
@@ -424,11 +360,11 @@ void ClientSession::sendMessage(Opcode opcode, std::string_view payload) {
   if (opcode == Opcode::Text && !protocol::isValidUtf8(payload)) {
     throw std::invalid_argument("send(): the text is not valid UTF-8; nothing was sent");
   }
-  const std::size_t before = out_.size();
+  const std::size_t before = transport_.output().size();
   const std::size_t frames = protocol::appendMessage(
-      out_, opcode, {payload.data(), payload.size()}, options_.autoFrameSize,
+      transport_.output(), opcode, {payload.data(), payload.size()}, options_.autoFrameSize,
       &CsprngMaskKeys::forThisThread(), compressorFor(payload.size()));
-  countSent(out_.size() - before, frames, true);
+  countSent(transport_.output().size() - before, frames, true);
   queueFlush();
 }
 
@@ -451,17 +387,19 @@ void ClientSession::sendFragment(bool binary, bool first, bool fin, std::string_
   streaming_ = !fin;
   const Opcode opcode = !first ? Opcode::Continuation : binary ? Opcode::Binary : Opcode::Text;
   const protocol::MaskKey key = CsprngMaskKeys::forThisThread().next();
-  const std::size_t before = out_.size();
+  const std::size_t before = transport_.output().size();
   if (streamDeflater_ != nullptr) {
-    protocol::appendFrame(out_, opcode, {compressed.data(), compressed.size()}, fin, first, &key);
+    protocol::appendFrame(transport_.output(), opcode, {compressed.data(), compressed.size()}, fin,
+                          first, &key);
   } else {
-    protocol::appendFrame(out_, opcode, {chunk.data(), chunk.size()}, fin, false, &key);
+    protocol::appendFrame(transport_.output(), opcode, {chunk.data(), chunk.size()}, fin, false,
+                          &key);
   }
   if (fin) {
     streamDeflater_ = nullptr;
     streamOwnDeflater_.reset();
   }
-  countSent(out_.size() - before, 1, fin);
+  countSent(transport_.output().size() - before, 1, fin);
   queueFlush();
 }
 
@@ -493,21 +431,21 @@ void ClientSession::ping(std::string_view payload) {
 
 void ClientSession::appendControl(Opcode opcode, std::span<const char> payload) {
   const protocol::MaskKey key = CsprngMaskKeys::forThisThread().next();
-  const std::size_t before = out_.size();
-  protocol::appendFrame(out_, opcode, payload, true, false, &key);
-  countSent(out_.size() - before, 1, false);
+  const std::size_t before = transport_.output().size();
+  protocol::appendFrame(transport_.output(), opcode, payload, true, false, &key);
+  countSent(transport_.output().size() - before, 1, false);
   queueFlush();
 }
 
 void ClientSession::appendClose(std::uint16_t code, std::string_view reason) {
   const protocol::MaskKey key = CsprngMaskKeys::forThisThread().next();
-  const std::size_t before = out_.size();
+  const std::size_t before = transport_.output().size();
   if (code == close_code::NoStatus) {
-    protocol::appendFrame(out_, Opcode::Close, {}, true, false, &key);
+    protocol::appendFrame(transport_.output(), Opcode::Close, {}, true, false, &key);
   } else {
-    protocol::appendCloseFrame(out_, code, reason, &key);
+    protocol::appendCloseFrame(transport_.output(), code, reason, &key);
   }
-  countSent(out_.size() - before, 1, false);
+  countSent(transport_.output().size() - before, 1, false);
   queueFlush();
 }
 
@@ -523,7 +461,7 @@ void ClientSession::countSent(std::size_t bytes, std::size_t frames, bool messag
 }
 
 bool ClientSession::saturated() const noexcept {
-  return !finished_ && out_.size() - outHead_ > options_.highWaterMark;
+  return !finished_ && transport_.buffered() > options_.highWaterMark;
 }
 
 void ClientSession::queueFlush() {
@@ -542,8 +480,7 @@ void ClientSession::armWrite() {
                      [self = shared_from_this()](const std::error_code& error) {
                        self->writeArmed_ = false;
                        if (error) return;
-                       if (self->tlsReadWantsWrite_) {
-                         self->tlsReadWantsWrite_ = false;
+                       if (self->transport_.takeReadWantsWrite()) {
                          if (!self->readArmed_ && !self->readPaused_ && !self->eofSeen_) {
                            self->scheduleRead();
                          }
@@ -554,30 +491,28 @@ void ClientSession::armWrite() {
 
 void ClientSession::flush() {
   if (finished_) return;
-  while (outHead_ < out_.size() && !writeArmed_ && !tlsWriteWantsRead_) {
-    const ssize_t n = sendSome(out_.data() + outHead_, out_.size() - outHead_);
-    if (n < 0) return;  // the session ended
-    if (n == 0) break;  // a wait is armed
-    outHead_ += static_cast<std::size_t>(n);
+  if (!writeArmed_ && !transport_.writeWantsRead()) {
+    switch (transport_.flush()) {
+      case net::SendEnd::Done:
+        break;
+      case net::SendEnd::WaitWritable:
+        armWrite();
+        break;
+      case net::SendEnd::WaitReadable:
+        if (!readArmed_ && !readPaused_) armRead();
+        break;
+      case net::SendEnd::Failed:
+        onEof(transport_.errorText().c_str());
+        return;  // the session ended
+    }
   }
-  const std::size_t buffered = out_.size() - outHead_;
-  if (buffered == 0) {
-    out_.clear();
-    outHead_ = 0;
-    wroteSinceTick_ = true;
-    // Shrunk when idle (onTick), not on every drain: see server Connection::trimIdleBuffer.
-    if (out_.capacity() > 4 * 1024 * 1024) out_.shrink_to_fit();
-  } else if (outHead_ > 64 * 1024 && outHead_ * 2 > out_.size()) {
-    out_.erase(0, outHead_);
-    outHead_ = 0;
-  }
+  const std::size_t buffered = transport_.buffered();
   if (!drainWaiters_.empty() && buffered < options_.lowWaterMark) {
     postResumes(loop_, drainWaiters_);
   }
   if (buffered == 0 && shutdownPending_ && !writeShut_) {
     writeShut_ = true;
-    if (tls_) tls_->shutdown();  // close_notify before the FIN
-    ::shutdown(fd_, SHUT_WR);
+    transport_.shutdownWrite();  // close_notify (TLS), then the FIN
     if (eofSeen_) terminate();
   }
 }
@@ -624,8 +559,7 @@ void ClientSession::terminate() noexcept {
   tick_.cancel();
   socket_.cancel(ignored);
   socket_.close(ignored);
-  out_.clear();
-  outHead_ = 0;
+  transport_.discardOutput();
   // Everybody waiting learns it from the loop, not from inside this teardown.
   if (current_) {
     current_->failed = true;
@@ -662,12 +596,7 @@ void ClientSession::armTick() {
 void ClientSession::onTick() {
   if (finished_) return;
   const auto now = Clock::now();
-  if (!std::exchange(wroteSinceTick_, false) && outHead_ == out_.size() &&
-      out_.capacity() > 64 * 1024) {
-    out_.clear();
-    outHead_ = 0;
-    out_.shrink_to_fit();
-  }
+  transport_.trimIdle();
   // The server keeps no context between its messages: an idle connection needs no inflater.
   if (inflater_ && deflate_->serverNoContextTakeover && inflater_->holdsState() &&
       !parser_.inMessage() && now - lastRead_ >= kInflaterIdle) {

@@ -26,6 +26,7 @@
 #include "aerie/websocket/message.hpp"
 #include "net/loop.hpp"
 #include "net/tls.hpp"
+#include "net/transport.hpp"
 
 namespace aerie::client::detail {
 
@@ -120,10 +121,6 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
   void countSent(std::size_t bytes, std::size_t frames, bool message);
   void armTick();
   void onTick();
-  /// onReadable()'s loop for wss://; false when the session ended.
-  void readTls(std::span<char> buffer, bool& drained);
-  /// One send, plain or TLS: bytes taken, 0 = a wait is armed, -1 = the session ended.
-  ssize_t sendSome(const char* data, std::size_t size);
   protocol::PayloadCompressor* compressorFor(std::size_t size);
   protocol::MessageDeflater* startStreamDeflater();
   bool noMoreMessages() const noexcept;
@@ -136,10 +133,7 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
 
   net::Loop& loop_;
   asio::ip::tcp::socket socket_;
-  int fd_;
-  std::unique_ptr<net::TlsChannel> tls_;  // wss://; null for ws://
-  bool tlsReadWantsWrite_ = false;
-  bool tlsWriteWantsRead_ = false;
+  net::Transport transport_;  // the socket, TLS for wss://, the output buffer
   Options options_;
   std::string remoteAddress_;
   ClientParserSink sink_{this};
@@ -155,10 +149,7 @@ class ClientSession final : public std::enable_shared_from_this<ClientSession>,
   asio::steady_timer tick_;
 
   // Output.
-  std::string out_;
-  std::size_t outHead_ = 0;
   bool writeArmed_ = false;
-  bool wroteSinceTick_ = false;
   bool flushQueued_ = false;
   bool shutdownPending_ = false;
   bool writeShut_ = false;

@@ -3,7 +3,6 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include <fstream>
 #include <map>
 
 #include "aerie/client/errors.hpp"
@@ -13,16 +12,7 @@ namespace {
 
 void checkReadable(const std::string& path, const char* what) {
   if (path.empty()) return;
-  std::ifstream file(path);
-  if (!file) throw InvalidArgument(std::string("TLS: ") + what + " '" + path + "' cannot be read");
-}
-
-int passphraseCallback(char* buffer, int size, int, void* userdata) {
-  const auto* passphrase = static_cast<const std::string*>(userdata);
-  if (passphrase == nullptr) return 0;
-  const int n = std::min(size, static_cast<int>(passphrase->size()));
-  std::copy_n(passphrase->data(), n, buffer);
-  return n;
+  if (auto reason = net::unreadableFile(path, what)) throw InvalidArgument("TLS: " + *reason);
 }
 
 std::shared_ptr<net::TlsContext> makeContext(const TlsOptions& options) {
@@ -48,7 +38,7 @@ std::shared_ptr<net::TlsContext> makeContext(const TlsOptions& options) {
       throw InvalidArgument("TLS: certificate file '" + options.certificateFile +
                             "' cannot be used: " + net::takeOpenSslError());
     }
-    SSL_CTX_set_default_passwd_cb(raw, passphraseCallback);
+    SSL_CTX_set_default_passwd_cb(raw, net::passphraseCallback);
     SSL_CTX_set_default_passwd_cb_userdata(raw,
                                            const_cast<std::string*>(&options.privateKeyPassphrase));
     const std::string& key =

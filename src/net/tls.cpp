@@ -6,9 +6,11 @@
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <fstream>
 
 namespace aerie::net {
 namespace {
@@ -228,6 +230,20 @@ std::string TlsChannel::alpn() const {
 
 std::string TlsChannel::version() const {
   return SSL_get_version(ssl_);
+}
+
+int passphraseCallback(char* buffer, int size, int, void* userdata) {
+  const auto* passphrase = static_cast<const std::string*>(userdata);
+  if (passphrase == nullptr || passphrase->empty()) return 0;
+  const int n = std::min(size, static_cast<int>(passphrase->size()));
+  std::memcpy(buffer, passphrase->data(), static_cast<std::size_t>(n));
+  return n;
+}
+
+std::optional<std::string> unreadableFile(const std::string& path, std::string_view kind) {
+  std::ifstream file(path);
+  if (file) return std::nullopt;
+  return std::string(kind) + " '" + path + "' cannot be read: " + std::strerror(errno);
 }
 
 }  // namespace aerie::net

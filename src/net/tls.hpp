@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -50,6 +51,15 @@ void applyCommonSettings(SSL_CTX* ctx);
 
 /// The oldest OpenSSL error queued on this thread, as text (the queue is cleared).
 std::string takeOpenSslError();
+
+/// OpenSSL's pem_password_cb for encrypted private keys (SSL_CTX_set_default_passwd_cb):
+/// `userdata` is a const std::string* with the passphrase (null or empty: none).
+int passphraseCallback(char* buffer, int size, int rwflag, void* userdata);
+
+/// Why the `kind` file at `path` cannot be read ("certificate file '/x' cannot be read:
+/// No such file or directory"), nullopt if it can: checked before OpenSSL's own messages
+/// (which do not name the file) get a chance.
+std::optional<std::string> unreadableFile(const std::string& path, std::string_view kind);
 
 class TlsChannel {
  public:

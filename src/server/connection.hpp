@@ -3,9 +3,11 @@
 // Session (HTTP first, WebSocket after an upgrade).
 //
 // Reads: wait for readability, then recv() into the thread's buffer until EAGAIN; the
-// session parses in place. Writes: sessions append to `out_`; after a read has been
-// handled (or at the end of the loop turn for writes triggered elsewhere) everything
+// session parses in place. Writes: sessions append to the output buffer; after a read has
+// been handled (or at the end of the loop turn for writes triggered elsewhere) everything
 // is sent with one send() per socket. What the kernel does not take waits for writability.
+// The moving of bytes (plain or TLS, the output buffer, files) is net::Transport's; this
+// class decides when to wait and what an end of input or a failure means.
 #pragma once
 
 #include <asio/posix/stream_descriptor.hpp>
@@ -18,6 +20,7 @@
 
 #include "net/loop.hpp"
 #include "net/tls.hpp"
+#include "net/transport.hpp"
 
 namespace aerie::detail {
 
@@ -59,8 +62,10 @@ class Connection {
   void setSession(std::unique_ptr<Session> session);
   /// Speaks TLS from now on (before the first read). `owner` keeps the contexts alive.
   void enableTls(std::unique_ptr<net::TlsChannel> tls, std::shared_ptr<const void> owner);
-  bool encrypted() const noexcept { return tls_ != nullptr; }
-  bool tlsHandshakeDone() const noexcept { return tls_ != nullptr && tls_->handshakeDone(); }
+  bool encrypted() const noexcept { return transport_.tls() != nullptr; }
+  bool tlsHandshakeDone() const noexcept {
+    return transport_.tls() != nullptr && transport_.tls()->handshakeDone();
+  }
   Session* session() noexcept { return session_.get(); }
 
   /// Starts waiting for input (no-op while paused or already waiting).
@@ -76,17 +81,21 @@ class Connection {
   void write(std::string_view bytes);
   /// A buffer to append to directly (avoids a copy for frame serialisation); call
   /// commitWrite() after appending.
-  std::string& outputBuffer() noexcept { return out_; }
+  std::string& outputBuffer() noexcept { return transport_.output(); }
   void commitWrite();
-  /// Bytes queued and not yet accepted by the kernel.
-  std::size_t buffered() const noexcept { return out_.size() - outHead_; }
+  /// Queues `length` bytes of `file` from `offset` after what is queued so far (a response
+  /// head): sendfile() on plain TCP, bounded pieces through TLS. Bytes written after this
+  /// call follow the file.
+  void writeFile(std::shared_ptr<const http::OpenFile> file, std::uint64_t offset,
+                 std::uint64_t length);
+  /// Bytes queued and not yet accepted by the kernel (queued files included).
+  std::size_t buffered() const noexcept { return transport_.buffered(); }
   void setLowWaterMark(std::size_t bytes) noexcept { lowWaterMark_ = bytes; }
   /// Sends what is queued now.
   void flush();
-  /// Called every tick: gives back a large output buffer the connection no longer fills.
-  /// (Shrinking it on every drain instead made each large message free and re-allocate it:
-  /// glibc then trimmed the arena each time, ~45 % of a 64 KiB echo's CPU in madvise.)
-  void trimIdleBuffer();
+  /// Called every tick: gives back a large output buffer the connection no longer fills
+  /// (net::Transport::trimIdle()).
+  void trimIdleBuffer() { transport_.trimIdle(); }
 
   /// No more writes: once the queue drained, shut down our sending side (the peer sees
   /// FIN) and keep reading until its FIN or the deadline, so a close frame is not lost to
@@ -101,7 +110,7 @@ class Connection {
   std::chrono::steady_clock::time_point closeDeadline() const noexcept { return closeDeadline_; }
 
   std::uint64_t bytesRead() const noexcept { return bytesRead_; }
-  std::uint64_t bytesSent() const noexcept { return bytesSent_; }
+  std::uint64_t bytesSent() const noexcept { return transport_.sent(); }
 
   // Keeps the object alive across an asynchronous step.
   void retain() noexcept { ++refs_; }
@@ -117,30 +126,19 @@ class Connection {
   void scheduleRead();
   void armWrite();
   void onReadable(const std::error_code& error);
-  /// onReadable()'s loop for TLS: records are decrypted into the same receive buffer.
-  void readTls(std::span<char> buffer, bool& drained);
-  /// One send (plain or TLS): bytes accepted, 0 = would block (a wait is armed), -1 = failed.
-  ssize_t sendSome(const char* data, std::size_t size);
   void onWritable(const std::error_code& error);
   void handleEof();
-  void writeFailed(int err);
+  void writeFailed();
 
   Worker& worker_;
   asio::posix::stream_descriptor socket_;
-  int fd_;
+  net::Transport transport_;
   std::string remoteAddress_;
   std::string remoteIp_;
   std::unique_ptr<Session> session_;
-  std::unique_ptr<net::TlsChannel> tls_;  // null: plain TCP
   std::shared_ptr<const void> tlsOwner_;
-  bool tlsReadWantsWrite_ = false;  // TLS needs to write before it can read on
-  bool tlsWriteWantsRead_ = false;  // ...or to read before it can write on
-  std::string out_;
-  std::size_t outHead_ = 0;
   std::size_t lowWaterMark_ = 0;
-  bool wroteSinceTick_ = false;
   std::uint64_t bytesRead_ = 0;
-  std::uint64_t bytesSent_ = 0;
   std::chrono::steady_clock::time_point closeDeadline_{};
   unsigned refs_ = 1;  // the worker's list holds one until close()
   bool readArmed_ = false;

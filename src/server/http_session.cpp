@@ -232,6 +232,8 @@ bool HttpSession::completeResponse() {
   } else {
     compressWholeBody(response, status);
     completeHeaders(response, status, false);
+    const http::FileBody& file = response.fileBody();  // Response::sendFile()
+    if (file.file) response.headers().set("Content-Length", std::to_string(file.length));
     std::string& out = connection.outputBuffer();
     if (!http::writeResponseHead(out, status, response.headers())) {
       log::error("{} {}: the response has an invalid header; answering 500",
@@ -241,6 +243,9 @@ bool HttpSession::completeResponse() {
     }
     const bool bodyAllowed = status >= 200 && status != 204 && status != 304;
     if (bodyAllowed && head.method != "HEAD") out.append(response.body());
+    if (bodyAllowed && head.method != "HEAD" && file.file) {
+      connection.writeFile(file.file, file.offset, file.length);
+    }
     connection.commitWrite();
   }
   const bool keepAlive = keepAlive_;

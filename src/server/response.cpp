@@ -1,9 +1,15 @@
 #include "aerie/http/response.hpp"
 
+#include <unistd.h>
+
 #include <stdexcept>
 #include <string>
 
 namespace aerie::http {
+
+OpenFile::~OpenFile() {
+  ::close(fd_);
+}
 
 void Response::setCookie(std::string_view name, std::string_view value,
                          std::string_view attributes) {

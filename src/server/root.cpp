@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "aerie/http/headers.hpp"
+#include "aerie/http/response.hpp"
 #include "aerie/http/response_head.hpp"
 #include "aerie/http/static_file_rules.hpp"
 #include "aerie/http/url.hpp"
@@ -134,6 +135,10 @@ struct Representation {
   std::uint64_t size = 0;
   std::string etag;
   std::shared_ptr<const std::string> content;  // the bytes, for small files
+  // Which file this was (larger files are sent from a descriptor opened for it).
+  dev_t device = 0;
+  ino_t inode = 0;
+  struct timespec modified {};
 };
 
 /// What root() knows about one request path, cached per thread. A request revalidates it
@@ -149,8 +154,9 @@ struct FileEntry {
   std::chrono::steady_clock::time_point siblingsCheckedAt;
 };
 
-constexpr std::size_t kCachedContentLimit = 64 * 1024;  // larger files are read per request
+constexpr std::size_t kCachedContentLimit = 64 * 1024;  // larger files: sent from a descriptor
 constexpr std::size_t kCacheEntries = 1024;             // per thread and root
+constexpr std::size_t kOpenFiles = 64;                  // descriptors kept open per thread
 constexpr std::chrono::seconds kSiblingTtl{1};
 
 bool sameFile(const struct stat& a, const struct stat& b) {
@@ -172,6 +178,9 @@ std::optional<Representation> loadRepresentation(const std::string& path, std::s
     r.encoding = std::move(encoding);
     r.path = path;
     r.size = static_cast<std::uint64_t>(info.st_size);
+    r.device = info.st_dev;
+    r.inode = info.st_ino;
+    r.modified = info.st_mtim;
     r.etag = "\"" + std::to_string(info.st_size) + "-" + std::to_string(info.st_mtim.tv_sec) +
              (r.encoding.empty() ? "" : "-" + r.encoding) + "\"";
     if (r.size <= kCachedContentLimit) {
@@ -238,6 +247,53 @@ std::shared_ptr<const FileEntry> lookup(const RootState& root, const std::string
   if (cache.size() >= kCacheEntries) cache.clear();  // bounded: a crawl cannot grow it
   cache.emplace(relative, entry);
   return entry;
+}
+
+/// An open descriptor for `r`, from the thread's small cache when the file is still the one
+/// it was opened for (device, inode, size, mtime: a replaced or rewritten file is opened
+/// again). The cache holds kOpenFiles descriptors, least recently used evicted; an evicted
+/// one is closed once no response is still being sent from it. nullptr: the file changed
+/// or vanished since the lookup.
+std::shared_ptr<const http::OpenFile> openFile(const Representation& r) {
+  struct Slot {
+    std::shared_ptr<const http::OpenFile> file;
+    dev_t device;
+    ino_t inode;
+    std::uint64_t size;
+    struct timespec modified;
+    std::uint64_t lastUse;
+  };
+  thread_local std::unordered_map<std::string, Slot> open;
+  thread_local std::uint64_t uses = 0;
+  auto matches = [&r](dev_t device, ino_t inode, std::uint64_t size, const timespec& modified) {
+    return device == r.device && inode == r.inode && size == r.size &&
+           modified.tv_sec == r.modified.tv_sec && modified.tv_nsec == r.modified.tv_nsec;
+  };
+  if (auto it = open.find(r.path); it != open.end()) {
+    Slot& slot = it->second;
+    if (matches(slot.device, slot.inode, slot.size, slot.modified)) {
+      slot.lastUse = ++uses;
+      return slot.file;
+    }
+    open.erase(it);  // stale: closed once its last response is sent
+  }
+  const int fd = ::open(r.path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return nullptr;
+  auto file = std::make_shared<const http::OpenFile>(fd);
+  struct stat info {};
+  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode) ||
+      !matches(info.st_dev, info.st_ino, static_cast<std::uint64_t>(info.st_size), info.st_mtim)) {
+    return nullptr;  // replaced between the lookup's stat() and this open()
+  }
+  if (open.size() >= kOpenFiles) {
+    auto oldest = open.begin();
+    for (auto it = open.begin(); it != open.end(); ++it) {
+      if (it->second.lastUse < oldest->second.lastUse) oldest = it;
+    }
+    open.erase(oldest);
+  }
+  open.emplace(r.path, Slot{file, info.st_dev, info.st_ino, r.size, info.st_mtim, ++uses});
+  return file;
 }
 
 }  // namespace
@@ -339,12 +395,21 @@ Responder root(const std::filesystem::path& directory, RootOptions options) {
                                                      static_cast<std::size_t>(length)));
       co_return;
     }
-    const int fd = ::open(served->path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) co_return;  // gone since the lookup: let the 404 answer
-    auto body = readSlice(fd, offset, length);
-    ::close(fd);
-    if (!body) co_return;  // the file shrank under us
-    co_await response.send(std::move(*body));
+    const std::shared_ptr<const http::OpenFile> file = openFile(*served);
+    if (!file) co_return;  // changed or gone since the lookup: let the 404 answer
+    // The server compresses whole textual bodies on the fly when the client accepts it
+    // (ServerOptions::compressResponses): that needs the bytes in memory, as before.
+    // Everything else goes from the descriptor (sendfile(2), bounded pieces over TLS).
+    const std::string_view accepted = request.header("accept-encoding");
+    if (response.status() == 200 && served->encoding.empty() &&
+        http::isTextualType(entry->contentType) &&
+        (http::acceptsEncoding(accepted, "gzip") || http::acceptsEncoding(accepted, "deflate"))) {
+      auto body = readSlice(file->fd(), offset, length);
+      if (!body) co_return;  // the file shrank under us
+      co_await response.send(std::move(*body));
+      co_return;
+    }
+    co_await response.sendFile(file, offset, length);
   };
 }
 

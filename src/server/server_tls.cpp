@@ -5,9 +5,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <stdexcept>
 
 namespace aerie::detail {
@@ -19,16 +16,7 @@ namespace {
 }
 
 void checkReadable(const std::string& path, const char* kind) {
-  std::ifstream file(path);
-  if (!file) fail(std::string(kind) + " '" + path + "' cannot be read: " + std::strerror(errno));
-}
-
-int passphraseCallback(char* buffer, int size, int, void* userdata) {
-  const auto* passphrase = static_cast<const std::string*>(userdata);
-  if (passphrase == nullptr || passphrase->empty()) return 0;
-  const int n = std::min(size, static_cast<int>(passphrase->size()));
-  std::memcpy(buffer, passphrase->data(), static_cast<std::size_t>(n));
-  return n;
+  if (auto reason = net::unreadableFile(path, kind)) fail(*reason);
 }
 
 // ALPN: http/1.1 is what we speak (h2 would be added here). A client offering neither gets
@@ -74,7 +62,7 @@ std::shared_ptr<ServerTls> ServerTls::load(const std::vector<TlsCertificate>& ce
       fail("certificate file '" + certificate.certificateFile +
            "' holds no usable PEM certificate: " + net::takeOpenSslError());
     }
-    SSL_CTX_set_default_passwd_cb(raw, passphraseCallback);
+    SSL_CTX_set_default_passwd_cb(raw, net::passphraseCallback);
     SSL_CTX_set_default_passwd_cb_userdata(raw, const_cast<std::string*>(&certificate.passphrase));
     const int keyLoaded =
         SSL_CTX_use_PrivateKey_file(raw, certificate.privateKeyFile.c_str(), SSL_FILETYPE_PEM);

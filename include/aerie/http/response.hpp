@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -23,6 +24,28 @@ class Upgrade {
 };
 
 class Response;
+
+/// An open file descriptor that response bodies are sent from; closed when the last
+/// reference goes (root() keeps a few per thread, and every response being sent holds one).
+class OpenFile {
+ public:
+  /// Takes ownership of `fd` (a regular file opened for reading).
+  explicit OpenFile(int fd) noexcept : fd_(fd) {}
+  ~OpenFile();
+  OpenFile(const OpenFile&) = delete;
+  OpenFile& operator=(const OpenFile&) = delete;
+  int fd() const noexcept { return fd_; }
+
+ private:
+  int fd_;
+};
+
+/// A body taken from a file: `length` bytes of `file` from `offset`.
+struct FileBody {
+  std::shared_ptr<const OpenFile> file;  // null: the body is body()
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+};
 
 /// Where a streamed body goes: the server's HTTP session (without one, in unit tests, the
 /// chunks are collected in body()).
@@ -55,6 +78,21 @@ class Response {
     started_ = true;
     co_return;
   }
+
+  /// Sends the whole response with `length` bytes of `file` from `offset` as its body
+  /// (Content-Length is set). The server sends them from the descriptor: sendfile(2) on
+  /// plain TCP, pieces of 64 KiB through TLS, in both cases only as fast as the client
+  /// reads; the bytes are never all in memory. The file must not shrink meanwhile: if it
+  /// does, the connection is closed where the file ended (the length was promised). Such a
+  /// body is not compressed on the fly (ServerOptions::compressResponses). body() stays empty.
+  Task<> sendFile(std::shared_ptr<const OpenFile> file, std::uint64_t offset,
+                  std::uint64_t length) {
+    fileBody_ = FileBody{std::move(file), offset, length};
+    started_ = true;
+    co_return;
+  }
+  /// The body set by sendFile() (its `file` is null otherwise).
+  const FileBody& fileBody() const noexcept { return fileBody_; }
 
   /// Streams the body: the head goes out with the first write(), each chunk as it is
   /// written (chunked transfer encoding unless a Content-Length header was set; an HTTP/1.0
@@ -89,6 +127,7 @@ class Response {
   bool started_ = false;
   Headers headers_;
   std::string body_;
+  FileBody fileBody_;
   std::shared_ptr<Upgrade> upgrade_;
   std::chrono::steady_clock::time_point deadline_{};
   BodySink* sink_ = nullptr;
