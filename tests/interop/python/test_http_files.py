@@ -75,6 +75,16 @@ def check_body(body, expected, what):
           f"md5 {md5(expected)}")
 
 
+def check_memory(grown, what):
+    """A 64 MiB download must not raise the server's peak RSS by the file's size. Under ASan
+    freed buffers wait in its quarantine (the TLS path's 64 KiB pieces add up), so there the
+    figure is printed, not judged (AERIE_INTEROP_SANITIZED, set by CMake)."""
+    if os.environ.get("AERIE_INTEROP_SANITIZED") == "1":
+        print(f"peak RSS grew by {grown // 1024} KiB {what} (sanitized build: not judged)")
+        return
+    check(grown < 16 * MIB, f"peak RSS grew by {grown // 1024} KiB {what}")
+
+
 def peak_rss(server):
     with open(f"/proc/{server.proc.pid}/status") as f:
         for line in f:
@@ -124,8 +134,7 @@ async def case_whole(ctx):
     write(os.path.join(www, "huge.bin"), huge)
     before = peak_rss(server)
     check_body(curl([f"http://127.0.0.1:{server.port}/huge.bin"]), huge, "curl GET /huge.bin")
-    grown = peak_rss(server) - before
-    check(grown < 16 * MIB, f"peak RSS grew by {grown // 1024} KiB serving a 64 MiB file")
+    check_memory(peak_rss(server) - before, "serving a 64 MiB file")
 
 
 async def case_range(ctx):
@@ -294,8 +303,7 @@ async def case_tls(ctx):
     write(os.path.join(www, "huge.bin"), huge)
     before = peak_rss(server)
     check_body(fetch(server.port, "/huge.bin", context=context)[2], huge, "HTTPS GET /huge.bin")
-    grown = peak_rss(server) - before
-    check(grown < 16 * MIB, f"peak RSS grew by {grown // 1024} KiB serving 64 MiB over TLS")
+    check_memory(peak_rss(server) - before, "serving 64 MiB over TLS")
 
 
 CASES = {
