@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # HTTP keep-alive throughput: aerie (1 worker) against nginx (1 worker process), both pinned
 # to core 0, wrk on core 1, in one run (docs/BENCHMARKS.md). Rows: a 13-byte route response
-# ("Hello, World!") and a 4 KiB static file. Prints requests/s and p99 latency (medians).
+# ("Hello, World!") and a 4 KiB static file. Prints requests/s, p99 latency and the server's
+# CPU time per request (utime+stime from /proc; on 2 cores the CPU figure is the steadier
+# one), medians of the rounds.
 #   bench/http_vs_nginx.sh [OUTDIR]      ROUNDS=3 SECS=10 CONNS=50
+#   BASELINE=/path/to/aerie-http-bench   adds a row "base" for that build (A/B of a change)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-/tmp/aerie-http-$(date +%s)}
@@ -40,29 +43,45 @@ http {
 }
 CONF
 
+base_port=9512
 taskset -c 0 build/release/bin/aerie-http-bench "$aerie_port" "$out/www" 1 >"$out/aerie.log" 2>&1 &
 aerie_pid=$!
 taskset -c 0 nginx -c "$out/nginx.conf" -p "$out" >"$out/nginx.log" 2>&1 &
 nginx_pid=$!
-trap 'kill $aerie_pid $nginx_pid 2>/dev/null || true' EXIT
-for port in $aerie_port $nginx_port; do
+servers="aerie:$aerie_port nginx:$nginx_port"
+base_pid=
+if [[ -n ${BASELINE:-} ]]; then
+  taskset -c 0 "$BASELINE" "$base_port" "$out/www" 1 >"$out/base.log" 2>&1 &
+  base_pid=$!
+  servers="$servers base:$base_port"
+fi
+trap 'kill $aerie_pid $nginx_pid $base_pid 2>/dev/null || true' EXIT
+for port in $aerie_port $nginx_port ${base_pid:+$base_port}; do
   for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.1; done
 done
 for path in /hello /file.txt; do  # check both answer the same bytes
   cmp <(curl -s "http://127.0.0.1:$aerie_port$path") <(curl -s "http://127.0.0.1:$nginx_port$path")
 done
+# The process that serves: nginx's single worker (a child of the master).
+nginx_worker=$(pgrep -P "$nginx_pid" | head -n 1)
+declare -A serving=([aerie]=$aerie_pid [nginx]=$nginx_worker [base]=$base_pid)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 : > "$out/results.txt"
 for round in $(seq "$rounds"); do
   for row in hello:/hello file:/file.txt; do
-    for server in aerie:$aerie_port nginx:$nginx_port; do
+    for server in $servers; do
       name=${server%%:*}
       port=${server##*:}
+      before=$(cpu_ticks "${serving[$name]}")
       result=$(taskset -c 1 wrk -t1 -c"$conns" -d"${secs}s" --latency "http://127.0.0.1:$port${row#*:}")
+      ticks=$(($(cpu_ticks "${serving[$name]}") - before))
       rps=$(awk '/Requests\/sec/ {print $2}' <<<"$result")
+      requests=$(awk '/requests in/ {print $1}' <<<"$result")
       p99=$(awk '$1 == "99%" {print $2}' <<<"$result")
       errors=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$result" | tr '\n' ' ')
-      echo "round=$round row=${row%%:*} server=$name rps=$rps p99=$p99 $errors" | tee -a "$out/results.txt"
+      cpu_us=$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
+      echo "round=$round row=${row%%:*} server=$name rps=$rps p99=$p99 cpu_us=$cpu_us $errors" | tee -a "$out/results.txt"
     done
   done
 done
@@ -76,13 +95,16 @@ def ms(text):  # wrk prints 1.23ms / 456.00us / 1.02s
 runs = collections.defaultdict(list)
 for line in open(sys.argv[1]):
     f = dict(kv.split("=", 1) for kv in line.split() if "=" in kv)
-    runs[(f["row"], f["server"])].append((float(f["rps"]), ms(f["p99"])))
-print(f"{'row':8} {'server':7} {'requests/s':>11} {'p99 ms':>8} {'vs nginx':>9}")
+    runs[(f["row"], f["server"])].append((float(f["rps"]), ms(f["p99"]), float(f["cpu_us"])))
+servers = sorted({s for _, s in runs}, key=lambda s: ("aerie", "nginx", "base").index(s))
+print(f"{'row':8} {'server':7} {'requests/s':>11} {'p99 ms':>8} {'CPU us/req':>11} {'rps vs nginx':>13} {'CPU vs nginx':>13}")
 for row in ("hello", "file"):
-    base = statistics.median(r for r, _ in runs[(row, "nginx")])
-    for server in ("aerie", "nginx"):
-        rps = statistics.median(r for r, _ in runs[(row, server)])
-        p99 = statistics.median(p for _, p in runs[(row, server)])
-        print(f"{row:8} {server:7} {rps:11.0f} {p99:8.3f} {rps / base:9.2f}")
+    base = statistics.median(r[0] for r in runs[(row, "nginx")])
+    base_cpu = statistics.median(r[2] for r in runs[(row, "nginx")])
+    for server in servers:
+        rps = statistics.median(r[0] for r in runs[(row, server)])
+        p99 = statistics.median(r[1] for r in runs[(row, server)])
+        cpu = statistics.median(r[2] for r in runs[(row, server)])
+        print(f"{row:8} {server:7} {rps:11.0f} {p99:8.3f} {cpu:11.2f} {rps / base:13.2f} {cpu / base_cpu:13.2f}")
 PY
 echo "raw results: $out/results.txt"

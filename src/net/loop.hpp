@@ -10,6 +10,8 @@
 #include <span>
 #include <vector>
 
+#include "net/poller.hpp"
+
 namespace aerie::net {
 
 class Loop {
@@ -33,6 +35,13 @@ class Loop {
   /// connection owns no receive buffer at all.
   std::span<char> receiveBuffer() noexcept { return {receiveBuffer_.get(), kReceiveBufferSize}; }
   static constexpr std::size_t kReceiveBufferSize = 256 * 1024;
+
+  /// The epoll set of this loop's connections (made at the first use: a loop that only
+  /// runs clients has none).
+  Poller& poller() {
+    if (!poller_) poller_ = std::make_unique<Poller>(io_);
+    return *poller_;
+  }
 
   template <class F>
   void post(F&& function) {
@@ -62,6 +71,7 @@ class Loop {
   unsigned index_;
   asio::io_context io_{1};
   std::unique_ptr<char[]> receiveBuffer_;
+  std::unique_ptr<Poller> poller_;  // after io_: goes first
 };
 
 }  // namespace aerie::net

@@ -65,8 +65,13 @@ class Transport {
   /// Reads until the socket is empty, at most four buffers' worth (one busy peer must not
   /// starve the others on its loop), while keepGoing() holds. Every chunk goes to
   /// onBytes(char*, size_t) in `buffer` (the loop's shared receive buffer).
+  /// `shortReadDrains`: a read shorter than the buffer ends the loop as Drained, saving the
+  /// recv() that would return EAGAIN. Sound only when the owner learns of a FIN that came
+  /// with the data otherwise: Asio's re-armed wait re-checks readiness (the client), the
+  /// Poller's mask carries EPOLLRDHUP (the server passes false once it saw that).
   template <class KeepGoing, class OnBytes>
-  ReadEnd readAvailable(std::span<char> buffer, KeepGoing&& keepGoing, OnBytes&& onBytes);
+  ReadEnd readAvailable(std::span<char> buffer, KeepGoing&& keepGoing, OnBytes&& onBytes,
+                        bool shortReadDrains = true);
 
   /// TLS had to write before reading on (ReadEnd::WantWrite); cleared by the owner once the
   /// socket is writable.
@@ -146,13 +151,14 @@ class Transport {
 };
 
 template <class KeepGoing, class OnBytes>
-ReadEnd Transport::readAvailable(std::span<char> buffer, KeepGoing&& keepGoing, OnBytes&& onBytes) {
+ReadEnd Transport::readAvailable(std::span<char> buffer, KeepGoing&& keepGoing, OnBytes&& onBytes,
+                                 bool shortReadDrains) {
   if (tls_) return readTls(buffer, keepGoing, onBytes);
   for (int round = 0; round < 4 && keepGoing(); ++round) {
     const ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
     if (n > 0) {
       onBytes(buffer.data(), static_cast<std::size_t>(n));
-      if (static_cast<std::size_t>(n) < buffer.size()) return ReadEnd::Drained;
+      if (shortReadDrains && static_cast<std::size_t>(n) < buffer.size()) return ReadEnd::Drained;
       continue;
     }
     if (n == 0) return ReadEnd::Eof;

@@ -11,14 +11,24 @@ namespace aerie::detail {
 
 Connection::Connection(Worker& worker, int fd, std::string remoteAddress, std::string remoteIp)
     : worker_(worker),
-      socket_(worker.loop().io(), fd),
       transport_(fd),
       remoteAddress_(std::move(remoteAddress)),
       remoteIp_(std::move(remoteIp)) {
+  try {
+    worker_.loop().poller().add(fd, *this);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
   worker_.link(*this);
 }
 
-Connection::~Connection() = default;
+Connection::~Connection() {
+  if (!closed_) {  // not closed through close(): still registered
+    worker_.loop().poller().remove(transport_.fd());
+    ::close(transport_.fd());
+  }
+}
 
 void Connection::setSession(std::unique_ptr<Session> session) {
   session_ = std::move(session);
@@ -35,34 +45,48 @@ void Connection::resumeReading() {
   if (!readArmed_ && !closed_ && !eofSeen_) scheduleRead();
 }
 
+void Connection::onEvents(std::uint32_t events) {
+  // Edge-triggered (net::Poller): an event that finds us not waiting is remembered, the
+  // next arm reads at once. Retained: the session may close (and so release) us.
+  retain();
+  if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) peerClosing_ = true;
+  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+    if (readArmed_) {
+      onReadable();
+    } else {
+      readReady_ = true;
+    }
+  }
+  if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0 && writeArmed_ && !closed_) onWritable();
+  release();
+}
+
 void Connection::scheduleRead() {
-  // Asio's reactor is edge-triggered: bytes that arrived while reading was paused (or that
-  // one bounded read left behind) raise no new event. Read right away, from the loop.
+  // Bytes that arrived while reading was paused (or that one bounded read left behind)
+  // raise no new edge. Read right away, from the loop.
   readArmed_ = true;
   retain();
-  worker_.loop().post([this] { onReadable({}); });
+  worker_.loop().post([this] {
+    if (readArmed_ && !closed_) onReadable();  // not if an event read and paused meanwhile
+    release();
+  });
 }
 
 void Connection::armRead() {
   readArmed_ = true;
-  retain();
-  socket_.async_wait(asio::posix::descriptor_base::wait_read,
-                     [this](const std::error_code& error) { onReadable(error); });
+  // The event that would wake us may have come already, while we were not waiting.
+  if (readReady_) scheduleRead();
 }
 
 void Connection::armWrite() {
+  // Only after a send saw EAGAIN: the kernel then signals the room it makes.
   writeArmed_ = true;
-  retain();
-  socket_.async_wait(asio::posix::descriptor_base::wait_write,
-                     [this](const std::error_code& error) { onWritable(error); });
 }
 
-void Connection::onReadable(const std::error_code& error) {
+void Connection::onReadable() {
   readArmed_ = false;
-  if (error || closed_) {
-    release();
-    return;
-  }
+  readReady_ = false;  // read now, until the socket is empty (or the bound)
+  if (closed_) return;
   if (transport_.takeWriteWantsRead()) flush();  // TLS could not write on until it read
   // Read until the socket is empty: one wake-up serves everything that arrived. Bounded,
   // so one busy client cannot starve the others on this loop.
@@ -72,7 +96,8 @@ void Connection::onReadable(const std::error_code& error) {
         bytesRead_ += size;
         if (shutdownPending_ || writeShut_) return;  // closing: discard until FIN
         session_->onBytes(data, size);
-      });
+      },
+      !peerClosing_);
   // Drained: the socket had nothing more, the next arrival raises an event.
   bool drained = end == net::ReadEnd::Drained;
   switch (end) {
@@ -114,7 +139,6 @@ void Connection::onReadable(const std::error_code& error) {
       }
     }
   }
-  release();
 }
 
 bool Connection::peerHungUp() const noexcept {
@@ -184,15 +208,12 @@ void Connection::flush() {
   }
 }
 
-void Connection::onWritable(const std::error_code& error) {
+void Connection::onWritable() {
   writeArmed_ = false;
-  if (!error && !closed_) {
-    if (transport_.takeReadWantsWrite()) {  // the handshake's output went: read on
-      if (!readArmed_ && !readPaused_ && !eofSeen_) scheduleRead();
-    }
-    flush();
+  if (transport_.takeReadWantsWrite()) {  // the handshake's output went: read on
+    if (!readArmed_ && !readPaused_ && !eofSeen_) scheduleRead();
   }
-  release();
+  flush();
 }
 
 void Connection::writeFailed() {
@@ -213,9 +234,8 @@ void Connection::shutdownAfterDrain(std::chrono::steady_clock::time_point deadli
 void Connection::close() noexcept {
   if (closed_) return;
   closed_ = true;
-  std::error_code ignored;
-  socket_.cancel(ignored);
-  socket_.close(ignored);
+  worker_.loop().poller().remove(transport_.fd());
+  ::close(transport_.fd());
   if (session_) session_->onClosed();
   worker_.unlink(*this);
   release();  // the worker list's reference

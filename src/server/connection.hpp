@@ -10,7 +10,6 @@
 // class decides when to wait and what an end of input or a failure means.
 #pragma once
 
-#include <asio/posix/stream_descriptor.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -48,7 +47,7 @@ class Session {
   virtual void shutdownGracefully() = 0;
 };
 
-class Connection {
+class Connection final : public net::PollClient {
  public:
   Connection(Worker& worker, int fd, std::string remoteAddress, std::string remoteIp);
   ~Connection();
@@ -122,16 +121,16 @@ class Connection {
   bool flushQueued = false;
 
  private:
+  void onEvents(std::uint32_t events) override;
   void armRead();
   void scheduleRead();
   void armWrite();
-  void onReadable(const std::error_code& error);
-  void onWritable(const std::error_code& error);
+  void onReadable();
+  void onWritable();
   void handleEof();
   void writeFailed();
 
   Worker& worker_;
-  asio::posix::stream_descriptor socket_;
   net::Transport transport_;
   std::string remoteAddress_;
   std::string remoteIp_;
@@ -140,9 +139,11 @@ class Connection {
   std::size_t lowWaterMark_ = 0;
   std::uint64_t bytesRead_ = 0;
   std::chrono::steady_clock::time_point closeDeadline_{};
-  unsigned refs_ = 1;  // the worker's list holds one until close()
-  bool readArmed_ = false;
-  bool writeArmed_ = false;
+  unsigned refs_ = 1;         // the worker's list holds one until close()
+  bool readArmed_ = false;    // waits for a read event (or a read is scheduled)
+  bool writeArmed_ = false;   // waits for a write event (a send saw EAGAIN)
+  bool readReady_ = false;    // a read event came while not armed: read at the next arm
+  bool peerClosing_ = false;  // an event carried EPOLLRDHUP/HUP/ERR: the FIN is in
   bool readPaused_ = false;
   bool shutdownPending_ = false;
   bool writeShut_ = false;
