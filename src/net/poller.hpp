@@ -17,12 +17,14 @@
 #pragma once
 
 // io_context first: Asio's reactor headers rely on what it declares.
+// clang-format off
+#include <asio/io_context.hpp>
+#include <asio/detail/reactor.hpp>
+#include <asio/detail/reactor_op.hpp>
+// clang-format on
 #include <sys/epoll.h>
 
 #include <array>
-#include <asio/detail/reactor.hpp>
-#include <asio/detail/reactor_op.hpp>
-#include <asio/io_context.hpp>
 #include <asio/version.hpp>
 #include <cstdint>
 #include <vector>
