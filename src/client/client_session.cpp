@@ -12,6 +12,7 @@
 #include "aerie/protocol/frame_writer.hpp"
 #include "client/mask_keys.hpp"
 #include "core/log.hpp"
+#include "protocol/parser_options.hpp"
 
 namespace aerie::client::detail {
 
@@ -27,17 +28,6 @@ constexpr std::chrono::milliseconds kTickInterval{250};
 constexpr std::chrono::seconds kInflaterIdle{5};
 
 thread_local ClientSession* liveSessions = nullptr;
-
-protocol::ParserOptions parserOptions(const Options& options, bool deflate) {
-  protocol::ParserOptions parser;
-  parser.role = protocol::Role::Client;
-  parser.maxFrameSize = options.maxFrameSize;
-  parser.maxMessageSize = options.maxMessageSize;
-  parser.validateUtf8 = options.validateUtf8;
-  parser.textOnly = options.textOnly;
-  parser.rsv1Allowed = deflate;  // RSV1 marks a compressed message (RFC 7692)
-  return parser;
-}
 
 template <class Waiters>
 void postResumes(net::Loop& loop, Waiters& waiters) {
@@ -73,7 +63,8 @@ ClientSession::ClientSession(net::Loop& loop, asio::ip::tcp::socket socket, Opti
       transport_(socket_.native_handle(), std::move(tls)),
       options_(options),
       remoteAddress_(std::move(remoteAddress)),
-      parser_(sink_, parserOptions(options_, deflate.has_value())),
+      parser_(sink_,
+              protocol::parserOptionsFor(options_, protocol::Role::Client, deflate.has_value())),
       tick_(loop.io()) {
   deflate_ = deflate;
   if (deflate) {

@@ -5,6 +5,7 @@
 #include "aerie/protocol/close_code.hpp"
 #include "aerie/protocol/frame_writer.hpp"
 #include "core/log.hpp"
+#include "protocol/parser_options.hpp"
 #include "server/worker.hpp"
 #include "websocket/app.hpp"
 
@@ -20,17 +21,6 @@ namespace {
 /// reading at full speed as soon as one message is larger than maxBackpressure.
 std::size_t backlogBefore(const Connection& connection, std::size_t justQueued) noexcept {
   return connection.buffered() - justQueued;
-}
-
-protocol::ParserOptions parserOptions(const ws::Options& options, bool deflate) {
-  protocol::ParserOptions parser;
-  parser.role = protocol::Role::Server;
-  parser.maxFrameSize = options.maxFrameSize;
-  parser.maxMessageSize = options.maxMessageSize;
-  parser.validateUtf8 = options.validateUtf8;
-  parser.textOnly = options.textOnly;
-  parser.rsv1Allowed = deflate;  // RSV1 marks a compressed message (RFC 7692)
-  return parser;
 }
 
 }  // namespace
@@ -58,7 +48,8 @@ WsSession::WsSession(Connection& connection, std::shared_ptr<WebsocketApp> app, 
       app_(std::move(app)),
       id_(id),
       stats_(std::move(stats)),
-      parser_(sink_, parserOptions(app_->options(), deflate.has_value())),
+      parser_(sink_, protocol::parserOptionsFor(app_->options(), protocol::Role::Server,
+                                                deflate.has_value())),
       deflate_(deflate) {
   if (deflate_) {
     inflater_ = std::make_unique<protocol::MessageInflater>(deflate_->clientMaxWindowBits,
