@@ -15,6 +15,7 @@
 #include "server/server_impl.hpp"
 #include "server/upgrade.hpp"
 #include "server/worker.hpp"
+#include "websocket/payload_pool.hpp"
 #include "websocket/ws_session.hpp"
 
 namespace aerie::detail {
@@ -273,6 +274,7 @@ ws::SendAwaitable WebsocketApp::sendTo(ClientId client, Opcode opcode, std::stri
     connection.retain();  // the send may close a slow consumer under our feet
     session->sendMessage(opcode, data);
     connection.release();
+    recyclePayload(std::move(data));  // the bytes are in the frame now: keep the storage
     return {this, client};
   }
   // Another worker's client: post the send; the awaitable waits (like a broadcast's) for

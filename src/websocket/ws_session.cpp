@@ -8,6 +8,7 @@
 #include "protocol/parser_options.hpp"
 #include "server/worker.hpp"
 #include "websocket/app.hpp"
+#include "websocket/payload_pool.hpp"
 
 namespace aerie::detail {
 
@@ -164,7 +165,7 @@ void WsSession::checkRateLimits() {
 }
 
 void WsSession::onMessageBegin(Opcode opcode, bool /*compressed*/) {
-  message_ = std::make_shared<ws::detail::MessageState>();
+  message_ = makeMessageState();  // from the frame pool: no malloc per message
   message_->binary = opcode == Opcode::Binary;
   message_->flow = this;
   messageDispatched_ = false;
@@ -182,6 +183,9 @@ void WsSession::onMessageData(std::span<const char> chunk, bool fin) {
     framesCounted_ = done;
   }
   if (!message_) return;
+  if (message_->data.empty() && message_->data.capacity() < chunk.size()) {
+    message_->data = takePayload(chunk.size());  // storage a sent payload left, if one fits
+  }
   message_->data.append(chunk.data(), chunk.size());
   if (fin) {
     message_->complete = true;
