@@ -34,8 +34,7 @@ for round in $(seq "$rounds"); do
       taskset -c 1 "$bin/aerie-bench" broadcast "ws://127.0.0.1:$port/bc" -c "$conns" \
         --publishers 1 --rate "$rate" --size "$size" --duration "$secs" \
         --server-pid "$server_pid" --json -q >"$json" || true
-      kill "$server_pid" 2>/dev/null || true
-      wait "$server_pid" 2>/dev/null || true
+      stop_server
       python3 - "$json" "$name" "$rate" "$round" <<'PY' | tee -a "$out/results.txt"
 import json, sys
 path, name, rate, rnd = sys.argv[1:]

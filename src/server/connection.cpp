@@ -24,10 +24,12 @@ Connection::Connection(Worker& worker, int fd, std::string remoteAddress, std::s
 }
 
 Connection::~Connection() {
-  if (!closed_) {  // not closed through close(): still registered
-    worker_.loop().poller().remove(transport_.fd());
-    ::close(transport_.fd());
-  }
+  if (!closed_) closeDescriptor();  // not closed through close(): still registered
+}
+
+void Connection::closeDescriptor() noexcept {
+  worker_.loop().poller().remove(transport_.fd());  // also from the batch being dispatched
+  ::close(transport_.fd());
 }
 
 void Connection::setSession(std::unique_ptr<Session> session) {
@@ -234,8 +236,7 @@ void Connection::shutdownAfterDrain(std::chrono::steady_clock::time_point deadli
 void Connection::close() noexcept {
   if (closed_) return;
   closed_ = true;
-  worker_.loop().poller().remove(transport_.fd());
-  ::close(transport_.fd());
+  closeDescriptor();
   if (session_) session_->onClosed();
   worker_.unlink(*this);
   release();  // the worker list's reference

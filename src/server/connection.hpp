@@ -128,6 +128,7 @@ class Connection final : public net::PollClient {
   void onReadable();
   void onWritable();
   void handleEof();
+  void closeDescriptor() noexcept;
   void writeFailed();
 
   Worker& worker_;
