@@ -10,10 +10,14 @@ namespace {
 
 constexpr std::size_t kSmallestClass = 5;  // 32 B: below, std::string's inline buffer serves
 constexpr std::size_t kLargestClass = 16;  // 64 KiB
-constexpr std::size_t kPerClass = 8;       // bounds what a burst leaves behind (< 1 MiB)
+constexpr std::size_t kPerClass = 8;
+// What the pool may hold per thread in all: it is memory a quiet server keeps, and a churn
+// of varied message sizes would otherwise fill every class (up to 8 x 128 KiB).
+constexpr std::size_t kBudget = 128 * 1024;
 
 struct Pool {
   std::array<std::vector<std::string>, kLargestClass + 1> classes;
+  std::size_t bytes = 0;  // capacity held
 };
 
 thread_local Pool pool;
@@ -26,7 +30,7 @@ void recyclePayload(std::string&& payload) noexcept {
   const std::size_t cls = std::bit_width(capacity) - 1;  // 2^cls <= capacity < 2^(cls+1)
   if (cls > kLargestClass) return;
   auto& list = pool.classes[cls];
-  if (list.size() >= kPerClass) return;
+  if (list.size() >= kPerClass || pool.bytes + capacity > kBudget) return;
   if (list.capacity() == 0) {
     try {
       list.reserve(kPerClass);
@@ -35,6 +39,7 @@ void recyclePayload(std::string&& payload) noexcept {
     }
   }
   payload.clear();
+  pool.bytes += capacity;
   list.push_back(std::move(payload));  // no allocation: reserved above
 }
 
@@ -50,6 +55,7 @@ std::string takePayload(std::size_t size) {
   if (!pool.classes[cls].empty()) {
     out = std::move(pool.classes[cls].back());
     pool.classes[cls].pop_back();
+    pool.bytes -= out.capacity();
     return out;
   }
   out.reserve(std::size_t{1} << cls);

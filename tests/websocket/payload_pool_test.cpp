@@ -6,6 +6,7 @@
 
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace aerie::detail {
 namespace {
@@ -75,6 +76,24 @@ TEST(PayloadPool, EachClassKeepsABoundedNumber) {
     for (int i = 0; i < 20; ++i)
       static_cast<void>(takePayload(1000));
     EXPECT_EQ(pooledPayloads(), 0u);
+  }).join();
+}
+
+TEST(PayloadPool, HoldsAtMost128KiBPerThread) {
+  std::thread([] {
+    drain();
+    std::vector<std::string> large;
+    for (int i = 0; i < 8; ++i)
+      large.push_back(takePayload(1 << 16));  // 64 KiB each
+    for (auto& s : large)
+      recyclePayload(std::move(s));
+    EXPECT_EQ(pooledPayloads(), 2u);
+    std::vector<std::string> small;
+    for (int i = 0; i < 8; ++i)
+      small.push_back(takePayload(100));
+    for (auto& s : small)
+      recyclePayload(std::move(s));  // no room left
+    EXPECT_EQ(pooledPayloads(), 2u);
   }).join();
 }
 
