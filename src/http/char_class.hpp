@@ -19,6 +19,7 @@ enum CharClass : std::uint8_t {
   kHex = 1u << 3,         // HEXDIG
   kDigit = 1u << 4,       // DIGIT
   kChunkExt = 1u << 5,    // chunk-ext bytes: anything but CTLs (HTAB allowed) and DEL
+  kRegName = 1u << 6,     // reg-name bytes (RFC 3986): unreserved / pct-encoded / sub-delims
 };
 
 constexpr std::array<std::uint8_t, 256> makeCharClasses() {
@@ -39,6 +40,12 @@ constexpr std::array<std::uint8_t, 256> makeCharClasses() {
     if (digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) bits |= kHex;
     if (digit) bits |= kDigit;
     if (vchar || obsText || c == ' ' || c == '\t') bits |= kChunkExt;
+    bool regNamePunct = false;
+    for (char p :
+         {'-', '.', '_', '~', '%', '!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '='}) {
+      if (c == p) regNamePunct = true;
+    }
+    if (alpha || digit || regNamePunct) bits |= kRegName;
     table[static_cast<std::size_t>(c)] = bits;
   }
   return table;

@@ -168,6 +168,18 @@ void Headers::clear() noexcept {
   garbage_ = 0;
 }
 
+void Headers::swap(Headers& other) noexcept {
+  const char* mine = arena_.data();
+  const char* theirs = other.arena_.data();
+  arena_.swap(other.arena_);
+  fields_.swap(other.fields_);
+  std::swap(garbage_, other.garbage_);
+  // A heap arena changes hands at the same address; a small (SSO) one is copied, and the
+  // views must follow it.
+  rebase(theirs, arena_.data());
+  other.rebase(mine, other.arena_.data());
+}
+
 void Headers::reserve(std::size_t fields, std::size_t bytes) {
   fields_.reserve(fields);
   if (bytes > arena_.capacity()) {

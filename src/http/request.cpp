@@ -4,11 +4,45 @@
 
 namespace aerie::http {
 
+namespace {
+constexpr std::size_t kKeptBodyCapacity = 4096;
+}  // namespace
+
 Request::Request(RequestHead head, std::string path, std::string query, std::string remoteAddress)
     : head_(std::move(head)),
       path_(std::move(path)),
       query_(std::move(query)),
       remoteAddress_(std::move(remoteAddress)) {}
+
+void Request::prepare(std::string_view remoteAddress) {
+  if (const std::optional<TargetView> target = splitTargetView(head_.target)) {
+    const std::string_view path = target->path.empty() ? std::string_view("/") : target->path;
+    if (path.find('%') == std::string_view::npos) {
+      path_.assign(path);  // nothing to decode (the parser admits no raw NUL)
+    } else if (!percentDecodeInto(path_, path)) {
+      path_.assign(path);
+    }
+    query_.assign(target->query);
+  } else {
+    path_.assign(head_.target);
+    query_.clear();
+  }
+  if (remoteAddress_ != remoteAddress) remoteAddress_.assign(remoteAddress);
+  recycle();
+}
+
+void Request::recycle() noexcept {
+  if (body_.capacity() > kKeptBodyCapacity) {
+    std::string().swap(body_);
+  } else {
+    body_.clear();
+  }
+  bodyTaken_ = false;
+  source_ = nullptr;
+  contentLength_.reset();
+  maxBodySize_ = std::uint64_t{128} * 1024;
+  params_.clear();
+}
 
 std::string Request::queryParam(std::string_view name) const {
   for (auto& [key, value] : parseQuery(query_)) {

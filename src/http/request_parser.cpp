@@ -44,10 +44,7 @@ bool isValidHost(std::string_view host) noexcept {
     if (c < '0' || c > '9') return false;
   }
   for (char c : name) {
-    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    if (!alnum && std::string_view("-._~%!$&'()*+,;=").find(c) == std::string_view::npos) {
-      return false;
-    }
+    if (!is(c, detail::kRegName)) return false;
   }
   return true;
 }

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdint>
+#include <cstring>
 
 #include "aerie/http/status.hpp"
 
@@ -103,24 +105,93 @@ bool parseDigits(std::string_view text, std::size_t pos, std::size_t count, unsi
 }  // namespace
 
 bool writeResponseHead(std::string& out, int status, const Headers& headers) {
+  return writeResponseHead(out, status, headers, ServerFields{});
+}
+
+namespace {
+
+// Whether the server's fields replace an application field called `name`.
+bool replacedByServer(std::string_view name, const ServerFields& server) noexcept {
+  switch (name.size()) {
+    case 4:
+      return !server.date.empty() && iequals(name, "date");
+    case 10:
+      return !server.connection.empty() && iequals(name, "connection");
+    case 14:
+      return server.contentLength.has_value() && iequals(name, "content-length");
+    case 17:
+      return server.chunked && iequals(name, "transfer-encoding");
+    default:
+      return false;
+  }
+}
+
+// Copies `text` to `at` and returns the end.
+char* put(char* at, std::string_view text) noexcept {
+  std::memcpy(at, text.data(), text.size());
+  return at + text.size();
+}
+
+char* putField(char* at, std::string_view name, std::string_view value) noexcept {
+  at = put(at, name);
+  *at++ = ':';
+  *at++ = ' ';
+  at = put(at, value);
+  *at++ = '\r';
+  *at++ = '\n';
+  return at;
+}
+
+}  // namespace
+
+bool writeResponseHead(std::string& out, int status, const Headers& headers,
+                       const ServerFields& server) {
   if (status < 100 || status > 999) return false;
-  std::size_t size = 17;  // "HTTP/1.1 NNN " + CRLF + final CRLF
+  // Measure first (validating the application's fields), then write through a pointer
+  // into storage sized once: a head is one resize and a run of memcpy.
   const std::string_view reason = reasonPhrase(status);
-  size += reason.size();
+  std::size_t size = 9 + 3 + 1 + reason.size() + 2 + 2;  // "HTTP/1.1 NNN reason\r\n" "\r\n"
   for (const HeaderField& field : headers) {
     if (!isValidFieldName(field.name) || !isValidFieldValue(field.value)) return false;
     size += field.name.size() + field.value.size() + 4;
   }
-  out.reserve(out.size() + size);
-  char code[3];
-  code[0] = static_cast<char>('0' + status / 100);
-  code[1] = static_cast<char>('0' + status / 10 % 10);
-  code[2] = static_cast<char>('0' + status % 10);
-  out.append("HTTP/1.1 ").append(code, 3).append(" ").append(reason).append("\r\n");
-  for (const HeaderField& field : headers) {
-    out.append(field.name).append(": ").append(field.value).append("\r\n");
+  char length[24];
+  std::size_t lengthSize = 0;
+  if (server.contentLength) {
+    lengthSize = static_cast<std::size_t>(
+        std::to_chars(length, length + sizeof length, *server.contentLength).ptr - length);
+    size += 14 + 4 + lengthSize;
   }
-  out.append("\r\n");
+  if (!server.date.empty()) size += 4 + 4 + server.date.size();
+  if (!server.server.empty()) size += 6 + 4 + server.server.size();
+  if (!server.contentType.empty()) size += 12 + 4 + server.contentType.size();
+  if (server.chunked) size += 17 + 4 + 7;
+  if (!server.connection.empty()) size += 10 + 4 + server.connection.size();
+
+  const std::size_t offset = out.size();
+  out.resize(offset + size);  // an upper bound: replaced fields are not written
+  char* at = out.data() + offset;
+  at = put(at, "HTTP/1.1 ");
+  *at++ = static_cast<char>('0' + status / 100);
+  *at++ = static_cast<char>('0' + status / 10 % 10);
+  *at++ = static_cast<char>('0' + status % 10);
+  *at++ = ' ';
+  at = put(at, reason);
+  *at++ = '\r';
+  *at++ = '\n';
+  for (const HeaderField& field : headers) {
+    if (replacedByServer(field.name, server)) continue;
+    at = putField(at, field.name, field.value);
+  }
+  if (!server.date.empty()) at = putField(at, "Date", server.date);
+  if (!server.server.empty()) at = putField(at, "Server", server.server);
+  if (!server.contentType.empty()) at = putField(at, "Content-Type", server.contentType);
+  if (server.contentLength) at = putField(at, "Content-Length", {length, lengthSize});
+  if (server.chunked) at = putField(at, "Transfer-Encoding", "chunked");
+  if (!server.connection.empty()) at = putField(at, "Connection", server.connection);
+  *at++ = '\r';
+  *at++ = '\n';
+  out.resize(static_cast<std::size_t>(at - out.data()));
   return true;
 }
 

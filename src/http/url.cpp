@@ -4,29 +4,35 @@
 
 namespace aerie::http {
 
-std::optional<std::string> percentDecode(std::string_view input, bool plusAsSpace) {
-  std::string out;
+bool percentDecodeInto(std::string& out, std::string_view input, bool plusAsSpace) {
+  out.clear();
   out.reserve(input.size());
   for (std::size_t i = 0; i < input.size(); ++i) {
     char c = input[i];
     if (c == '%') {
-      if (input.size() - i < 3) return std::nullopt;
+      if (input.size() - i < 3) return false;
       const int high = detail::hexValue(input[i + 1]);
       const int low = detail::hexValue(input[i + 2]);
-      if (high < 0 || low < 0) return std::nullopt;
+      if (high < 0 || low < 0) return false;
       c = static_cast<char>(high * 16 + low);
       i += 2;
     } else if (c == '+' && plusAsSpace) {
       c = ' ';
     }
-    if (c == '\0') return std::nullopt;
+    if (c == '\0') return false;
     out.push_back(c);
   }
+  return true;
+}
+
+std::optional<std::string> percentDecode(std::string_view input, bool plusAsSpace) {
+  std::string out;
+  if (!percentDecodeInto(out, input, plusAsSpace)) return std::nullopt;
   return out;
 }
 
-std::optional<Target> splitTarget(std::string_view target) {
-  if (target == "*") return Target{"*", {}};
+std::optional<TargetView> splitTargetView(std::string_view target) noexcept {
+  if (target == "*") return TargetView{target, {}};
   std::string_view rest = target;
   if (target.empty() || target.front() != '/') {
     const std::size_t scheme = target.find("://");
@@ -38,10 +44,16 @@ std::optional<Target> splitTarget(std::string_view target) {
   const std::size_t fragment = rest.find('#');
   if (fragment != std::string_view::npos) rest = rest.substr(0, fragment);
   const std::size_t question = rest.find('?');
-  Target result;
-  result.path.assign(rest.substr(0, question));
-  if (question != std::string_view::npos) result.query.assign(rest.substr(question + 1));
-  if (result.path.empty()) result.path.push_back('/');
+  TargetView result;
+  result.path = rest.substr(0, question);
+  if (question != std::string_view::npos) result.query = rest.substr(question + 1);
+  return result;
+}
+
+std::optional<Target> splitTarget(std::string_view target) {
+  const std::optional<TargetView> view = splitTargetView(target);
+  if (!view) return std::nullopt;
+  Target result{std::string(view->path.empty() ? "/" : view->path), std::string(view->query)};
   return result;
 }
 

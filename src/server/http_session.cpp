@@ -114,25 +114,26 @@ bool HttpSession::process(const char* data, std::size_t size) {
 }
 
 void HttpSession::startResponse() {
-  http::RequestHead head = parser_.takeHead();
-  std::string path;
-  std::string query;
-  if (auto target = http::splitTarget(head.target)) {
-    auto decoded = http::percentDecode(target->path);
-    path = decoded ? std::move(*decoded) : std::move(target->path);
-    query = std::move(target->query);
-  } else {
-    path = head.target;
-  }
-  request_.emplace(std::move(head), std::move(path), std::move(query), connection_.remoteAddress());
-  request_->setBodySource(this, parser_.contentLength(), parser_.maxBodySize());
+  // The parsed head goes to the request: the header fields by exchanging storage with the
+  // previous request's (the parser clears it when the next request starts), the short
+  // strings by copying into the request's own. No allocation on a keep-alive connection.
+  http::RequestHead& head = request_.mutableHead();
+  const http::RequestHead& parsed = parser_.head();
+  head.method.assign(parsed.method);
+  head.target.assign(parsed.target);
+  head.versionMajor = parsed.versionMajor;
+  head.versionMinor = parsed.versionMinor;
+  head.headers.swap(parser_.head().headers);
+  request_.prepare(connection_.remoteAddress());
+  request_.setBodySource(this, parser_.contentLength(), parser_.maxBodySize());
   bodyDone_ = parser_.bodyKind() == http::RequestParser::BodyKind::None ||
               parser_.contentLength() == std::optional<std::uint64_t>(0);
   continueSent_ = false;
   bodyStatus_ = 0;
   bodyReason_.clear();
-  response_.emplace();
-  response_->setBodySink(this);
+  response_.reset();
+  response_.setBodySink(this);
+  answering_ = true;
   responderError_ = nullptr;
   responseReady_ = false;
   busy_ = true;
@@ -143,8 +144,8 @@ void HttpSession::startResponse() {
 
 Task<> HttpSession::runResponders() {
   for (const Responder& responder : server_.host().responders()) {
-    co_await responder(*request_, *response_);
-    if (response_->started()) co_return;
+    co_await responder(request_, response_);
+    if (response_.started()) co_return;
   }
 }
 
@@ -170,8 +171,8 @@ bool HttpSession::completeResponse() {
   Connection& connection = connection_;
   if (connection.closed() || timedOut_) return false;
   if (bodyStatus_ != 0 && answerBodyError()) return false;
-  http::Response& response = *response_;
-  const http::RequestHead& head = request_->head();
+  http::Response& response = response_;
+  const http::RequestHead& head = request_.head();
   int status = response.status();
   if (responderError_) {
     try {
@@ -183,11 +184,11 @@ bool HttpSession::completeResponse() {
       log::error("{} {} {}: responder threw an unknown exception", connection.remoteAddress(),
                  head.method, head.target);
     }
-    response = http::Response();
+    response.reset();
     response.setStatus(500);
     response.body() = "Internal Server Error\n";
     status = 500;
-  } else if (!response.started() && request_->bodyTooLarge()) {
+  } else if (!response.started() && request_.bodyTooLarge()) {
     // Nobody took the request; what is known is that its declared body is over the limit.
     response.setStatus(413);
     response.body() = "Payload Too Large\n";
@@ -233,9 +234,9 @@ bool HttpSession::completeResponse() {
     compressWholeBody(response, status);
     completeHeaders(response, status, false);
     const http::FileBody& file = response.fileBody();  // Response::sendFile()
-    if (file.file) response.headers().set("Content-Length", std::to_string(file.length));
+    if (file.file) serverFields_.contentLength = file.length;
     std::string& out = connection.outputBuffer();
-    if (!http::writeResponseHead(out, status, response.headers())) {
+    if (!http::writeResponseHead(out, status, response.headers(), serverFields_)) {
       log::error("{} {}: the response has an invalid header; answering 500",
                  connection.remoteAddress(), head.target);
       fail(500, "Internal Server Error");
@@ -250,8 +251,9 @@ bool HttpSession::completeResponse() {
   }
   const bool keepAlive = keepAlive_;
   limitUnreadBody();
-  request_.reset();
+  request_.recycle();
   response_.reset();
+  answering_ = false;
   streamHeadSent_ = streamChunked_ = streamBodyless_ = false;
   streamCompressor_.reset();
   idleSince_ = Worker::steadyNow();
@@ -262,47 +264,77 @@ bool HttpSession::completeResponse() {
   return true;
 }
 
+namespace {
+// Which of the fields the server may add the application set itself (one pass).
+struct ApplicationFields {
+  bool server = false;
+  bool contentType = false;
+  bool contentLength = false;
+};
+
+ApplicationFields applicationFields(const http::Headers& headers) noexcept {
+  ApplicationFields present;
+  for (const http::HeaderField& field : headers) {
+    switch (field.name.size()) {
+      case 6:
+        present.server = present.server || http::iequals(field.name, "server");
+        break;
+      case 12:
+        present.contentType = present.contentType || http::iequals(field.name, "content-type");
+        break;
+      case 14:
+        present.contentLength =
+            present.contentLength || http::iequals(field.name, "content-length");
+        break;
+      default:
+        break;
+    }
+  }
+  return present;
+}
+}  // namespace
+
 void HttpSession::completeHeaders(http::Response& response, int status, bool streamed) {
-  const http::RequestHead& head = request_->head();
+  const http::RequestHead& head = request_.head();
   const ServerOptions& options = server_.options();
   ++served_;
   keepAlive_ =
       head.keepAlive() && !stopping_ && !connection_.eofSeen() &&
       (options.maxRequestsPerConnection == 0 || served_ < options.maxRequestsPerConnection) &&
       server_.state() == Server::State::Started && bodyAllowsKeepAlive();
-  http::Headers& headers = response.headers();
-  headers.set("Date", dateCache.now());
-  if (options.serverToken != nullptr && options.serverToken[0] != '\0' &&
-      !headers.contains("server")) {
-    headers.set("Server", options.serverToken);
+  const ApplicationFields present = applicationFields(response.headers());
+  http::ServerFields& fields = serverFields_;
+  fields = http::ServerFields{};
+  fields.date = dateCache.now();
+  if (options.serverToken != nullptr && options.serverToken[0] != '\0' && !present.server) {
+    fields.server = options.serverToken;
   }
   const bool bodyAllowed = status >= 200 && status != 204 && status != 304;
   if (bodyAllowed) {
     if (streamed) {
-      if (!headers.contains("content-length")) {
+      if (!present.contentLength) {
         if (head.versionMinor >= 1) {
-          headers.set("Transfer-Encoding", "chunked");
+          fields.chunked = true;
           streamChunked_ = true;
         } else {
           keepAlive_ = false;  // HTTP/1.0: the body ends when the connection does
         }
       }
-      if (!headers.contains("content-type"))
-        headers.set("Content-Type", options.defaultContentType);
+      if (!present.contentType) fields.contentType = options.defaultContentType;
     } else {
       // HEAD: a responder may state the length GET would have (root() does); no body follows.
-      if (head.method != "HEAD" || !headers.contains("content-length")) {
-        headers.set("Content-Length", std::to_string(response.body().size()));
+      if (head.method != "HEAD" || !present.contentLength) {
+        fields.contentLength = response.body().size();
       }
-      if (!response.body().empty() && !headers.contains("content-type")) {
-        headers.set("Content-Type", options.defaultContentType);
+      if (!response.body().empty() && !present.contentType) {
+        fields.contentType = options.defaultContentType;
       }
     }
   }
   if (!keepAlive_) {
-    headers.set("Connection", "close");
+    fields.connection = "close";
   } else if (head.versionMinor == 0) {
-    headers.set("Connection", "keep-alive");  // HTTP/1.0 closes unless told otherwise
+    fields.connection = "keep-alive";  // HTTP/1.0 closes unless told otherwise
   }
 }
 
@@ -420,7 +452,7 @@ void HttpSession::limitUnreadBody() noexcept {
 }
 
 bool HttpSession::answerBodyError() {
-  http::Response& response = *response_;
+  http::Response& response = response_;
   if (response.streaming()) {
     // The response went out in part; the rest of the request cannot be framed.
     log::info("{}: request body failed ({} {}) during a streamed response: closing",
@@ -471,9 +503,9 @@ const char* HttpSession::contentEncodingFor(http::Response& response, int status
   if (!compressibleType(type)) return nullptr;
   // Caches must keep the variants apart, whether or not this one is compressed.
   if (!headers.hasToken("vary", "accept-encoding")) headers.add("Vary", "Accept-Encoding");
-  if (request_->head().method == "HEAD") return nullptr;
+  if (request_.head().method == "HEAD") return nullptr;
   if (!streamed && response.body().size() < options.compressionMinimumLength) return nullptr;
-  const char* encoding = chooseContentEncoding(request_->header("accept-encoding"));
+  const char* encoding = chooseContentEncoding(request_.header("accept-encoding"));
   if (encoding == nullptr) return nullptr;
   if (auto etag = headers.get("etag"); etag && etag->size() >= 2 && etag->back() == '"') {
     // Another representation, another tag ("abc" -> "abc-gzip").
@@ -507,13 +539,13 @@ bool HttpSession::writeStreamHead(http::Response& response) {
   }
   completeHeaders(response, status, true);
   streamBodyless_ =
-      request_->head().method == "HEAD" || status < 200 || status == 204 || status == 304;
+      request_.head().method == "HEAD" || status < 200 || status == 204 || status == 304;
   streamHeadSent_ = true;
   connection_.setLowWaterMark(kStreamLowWater);
   std::string& out = connection_.outputBuffer();
-  if (!http::writeResponseHead(out, status, response.headers())) {
+  if (!http::writeResponseHead(out, status, response.headers(), serverFields_)) {
     log::error("{} {}: the streamed response has an invalid header: closing",
-               connection_.remoteAddress(), request_->head().target);
+               connection_.remoteAddress(), request_.head().target);
     connection_.close();
     return false;
   }
@@ -595,7 +627,7 @@ void HttpSession::fail(int status, std::string_view reason) {
   (void)http::writeResponseHead(out, status, headers);
   // A response to HEAD has no content (RFC 9110 9.3.2), even for an error found later in
   // the request: the method is known once the request line was parsed.
-  const std::string& method = request_ ? request_->head().method : parser_.head().method;
+  const std::string& method = answering_ ? request_.head().method : parser_.head().method;
   if (method != "HEAD") out.append(body);
   connection_.commitWrite();
   connection_.shutdownAfterDrain(Worker::steadyNow() + server_.options().shutdownTimeout);
@@ -612,9 +644,9 @@ void HttpSession::onEof() {
 }
 
 void HttpSession::onTick(std::chrono::steady_clock::time_point now) {
-  if (busy_ && !timedOut_ && response_ &&
-      response_->deadline() != std::chrono::steady_clock::time_point{} &&
-      now >= response_->deadline()) {
+  if (busy_ && !timedOut_ && answering_ &&
+      response_.deadline() != std::chrono::steady_clock::time_point{} &&
+      now >= response_.deadline()) {
     // The responder (e.g. a slow onHandshake) is still running: answer for it. Its
     // result is discarded when it finishes (completeResponse sees timedOut_).
     timedOut_ = true;

@@ -15,6 +15,7 @@
 #include "aerie/http/request.hpp"
 #include "aerie/http/request_parser.hpp"
 #include "aerie/http/response.hpp"
+#include "aerie/http/response_head.hpp"
 #include "server/connection.hpp"
 #include "server/response_compression.hpp"
 
@@ -46,7 +47,8 @@ class HttpSession final : public Session, public http::BodySink, public http::Bo
   Task<> runResponders();
   static void responderDone(void* self, std::exception_ptr error) noexcept;
   void fail(int status, std::string_view reason);
-  /// Date, Server, Content-Type/Length and Connection for `status`; decides keep-alive.
+  /// Date, Server, Content-Type/Length and Connection for `status` into serverFields_;
+  /// decides keep-alive.
   void completeHeaders(http::Response& response, int status, bool streamed);
   /// The head of a streamed response, written with its first chunk.
   bool writeStreamHead(http::Response& response);
@@ -75,9 +77,13 @@ class HttpSession final : public Session, public http::BodySink, public http::Bo
   ServerImpl& server_;
   Connection& connection_;
   http::RequestParser parser_;
-  // In place, not on the heap: two allocations less per request (keep-alive route).
-  std::optional<http::Request> request_;
-  std::optional<http::Response> response_;
+  // One of each per connection, reused: a keep-alive request allocates nothing for them
+  // (the request head's storage alternates with the parser's, see startResponse()).
+  http::Request request_;
+  http::Response response_;
+  bool answering_ = false;  // request_ and response_ belong to a request being answered
+  // What the server adds to the response head being written (completeHeaders()).
+  http::ServerFields serverFields_;
   std::exception_ptr responderError_;
   std::string pending_;          // bytes after the request being answered asynchronously
   std::string_view restOfRead_;  // same, while the responder runs synchronously

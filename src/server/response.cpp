@@ -11,6 +11,29 @@ OpenFile::~OpenFile() {
   ::close(fd_);
 }
 
+void Response::reset() noexcept {
+  // Larger buffers than a typical response needs are not kept for the next one.
+  constexpr std::size_t kKeptCapacity = 4096;
+  status_ = 200;
+  started_ = false;
+  if (headers_.storedBytes() > kKeptCapacity) {
+    headers_ = Headers();
+  } else {
+    headers_.clear();
+  }
+  if (body_.capacity() > kKeptCapacity) {
+    std::string().swap(body_);
+  } else {
+    body_.clear();
+  }
+  fileBody_ = FileBody{};
+  upgrade_.reset();
+  deadline_ = {};
+  sink_ = nullptr;
+  streaming_ = false;
+  ended_ = false;
+}
+
 void Response::setCookie(std::string_view name, std::string_view value,
                          std::string_view attributes) {
   std::string cookie;

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "aerie/core/delay.hpp"
+#include "aerie/http/headers.hpp"
 #include "core/log.hpp"
 #include "server/connection.hpp"
 #include "server/http_session.hpp"
@@ -148,6 +149,13 @@ void ServerImpl::start() {
   if (host_.addresses().empty())
     throw std::runtime_error("the host exposes no address (Host::expose)");
   if (host_.responders().empty()) throw std::runtime_error("the host has no responder (Host::use)");
+  // The server writes these into every response head without checking them again.
+  if (options_.serverToken != nullptr && !http::isValidFieldValue(options_.serverToken)) {
+    throw std::invalid_argument("ServerOptions::serverToken is not a valid header value");
+  }
+  if (!http::isValidFieldValue(options_.defaultContentType)) {
+    throw std::invalid_argument("ServerOptions::defaultContentType is not a valid header value");
+  }
   if (host_.encrypted()) {
     auto tls = ServerTls::load(host_.certificates());  // a bad file is a start-up error
     log::info("TLS: {}", tls->summary());

@@ -185,6 +185,28 @@ TEST(Headers, RepeatedSetDoesNotGrowWithoutBound) {
   EXPECT_EQ(dump(h), "Keep=k;Counter=9999" + std::string(50, 'x') + ";");
 }
 
+TEST(Headers, SwapExchangesFieldsWhateverTheArenaSize) {
+  Headers big;
+  for (int i = 0; i < 30; ++i)
+    big.add("Name-" + std::to_string(i), std::string(40, static_cast<char>('a' + i % 26)));
+  Headers small;
+  small.add("A", "b");  // 2 bytes: the arena is still a short (in-object) string
+  Headers empty;
+  big.swap(small);
+  ASSERT_EQ(big.size(), 1u);
+  EXPECT_EQ(big.get("a"), "b");
+  ASSERT_EQ(small.size(), 30u);
+  EXPECT_EQ(small.get("name-29"), std::string(40, 'd'));
+  swap(small, empty);
+  EXPECT_TRUE(small.empty());
+  ASSERT_EQ(empty.size(), 30u);
+  EXPECT_EQ(empty[0].value, std::string(40, 'a'));
+  small.add("After", "swap");  // the swapped-in storage is usable
+  EXPECT_EQ(small.get("after"), "swap");
+  big.swap(big);
+  EXPECT_EQ(big.get("a"), "b");
+}
+
 TEST(RequestHead, KeepAliveFollowsVersionAndConnection) {
   RequestHead head;
   head.versionMinor = 1;

@@ -70,6 +70,56 @@ TEST(WriteResponseHead, RefusesInjectionAndBadStatus) {
   EXPECT_EQ(out, "keep");  // nothing appended on failure
 }
 
+TEST(WriteResponseHead, ServerFieldsFollowTheApplicationsAndReplaceTheirNamesakes) {
+  Headers headers;
+  headers.add("date", "Thu, 01 Jan 1970 00:00:00 GMT");
+  headers.add("X-App", "1");
+  headers.add("CONTENT-LENGTH", "999");
+  headers.add("Transfer-Encoding", "gzip");
+  headers.add("Connection", "keep-alive");
+  ServerFields server;
+  server.date = "Sun, 06 Nov 1994 08:49:37 GMT";
+  server.server = "aerie";
+  server.contentType = "text/plain";
+  server.contentLength = 18446744073709551615u;
+  server.connection = "close";
+  std::string out = "prefix|";
+  ASSERT_TRUE(writeResponseHead(out, 200, headers, server));
+  EXPECT_EQ(out,
+            "prefix|HTTP/1.1 200 OK\r\nX-App: 1\r\nTransfer-Encoding: gzip\r\n"
+            "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\nServer: aerie\r\nContent-Type: text/plain\r\n"
+            "Content-Length: 18446744073709551615\r\nConnection: close\r\n\r\n");
+}
+
+TEST(WriteResponseHead, UnsetServerFieldsLeaveTheApplicationsAlone) {
+  Headers headers;
+  headers.add("Date", "x");
+  headers.add("Content-Length", "0");
+  headers.add("Connection", "upgrade");
+  ServerFields server;
+  server.chunked = true;  // replaces only Transfer-Encoding
+  std::string out;
+  ASSERT_TRUE(writeResponseHead(out, 404, headers, server));
+  EXPECT_EQ(out,
+            "HTTP/1.1 404 Not Found\r\nDate: x\r\nContent-Length: 0\r\nConnection: upgrade\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n");
+  ServerFields zero;
+  zero.contentLength = 0;
+  out.clear();
+  ASSERT_TRUE(writeResponseHead(out, 200, Headers{}, zero));
+  EXPECT_EQ(out, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+}
+
+TEST(WriteResponseHead, ApplicationFieldsAreStillValidatedBesideServerFields) {
+  Headers injected;
+  injected.add("X", "a\r\nSet-Cookie: evil=1");
+  ServerFields server;
+  server.date = "Sun, 06 Nov 1994 08:49:37 GMT";
+  std::string out = "keep";
+  EXPECT_FALSE(writeResponseHead(out, 200, injected, server));
+  EXPECT_EQ(out, "keep");
+}
+
 TEST(HttpDate, FormatsImfFixdate) {
   EXPECT_EQ(formatHttpDate(784111777), "Sun, 06 Nov 1994 08:49:37 GMT");  // RFC 9110 example
   EXPECT_EQ(formatHttpDate(0), "Thu, 01 Jan 1970 00:00:00 GMT");

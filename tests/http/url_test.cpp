@@ -88,6 +88,33 @@ TEST(SplitTarget, RejectsOtherShapes) {
   EXPECT_FALSE(splitTarget("://x/"));
 }
 
+TEST(SplitTargetView, ViewsOfTheTargetWithAnEmptyPathForTheRoot) {
+  const auto origin = splitTargetView("/a/b?x=1#frag");
+  ASSERT_TRUE(origin);
+  EXPECT_EQ(origin->path, "/a/b");
+  EXPECT_EQ(origin->query, "x=1");
+  const auto absolute = splitTargetView("http://host:8080?q");
+  ASSERT_TRUE(absolute);
+  EXPECT_EQ(absolute->path, "");
+  EXPECT_EQ(absolute->query, "q");
+  const auto star = splitTargetView("*");
+  ASSERT_TRUE(star);
+  EXPECT_EQ(star->path, "*");
+  EXPECT_FALSE(splitTargetView("host:443"));
+  EXPECT_FALSE(splitTargetView("relative/path"));
+}
+
+TEST(PercentDecodeInto, ReusesTheOutputAndReportsFailure) {
+  std::string out = "old content that is longer";
+  ASSERT_TRUE(percentDecodeInto(out, "/a%20b+c"));
+  EXPECT_EQ(out, "/a b+c");
+  ASSERT_TRUE(percentDecodeInto(out, "a+b", true));
+  EXPECT_EQ(out, "a b");
+  EXPECT_FALSE(percentDecodeInto(out, "/x%2"));
+  EXPECT_FALSE(percentDecodeInto(out, "/x%00y"));
+  EXPECT_FALSE(percentDecodeInto(out, "/x%g0"));
+}
+
 TEST(NormalizePath, CollapsesDotSegments) {
   EXPECT_EQ(normalizePath("/"), "/");
   EXPECT_EQ(normalizePath("/a/b/c"), "/a/b/c");

@@ -62,6 +62,10 @@ class Headers {
   /// Removes all fields; keeps the storage for reuse.
   void clear() noexcept;
 
+  /// Exchanges the fields and their storage (no copy unless an arena is still small).
+  void swap(Headers& other) noexcept;
+  friend void swap(Headers& a, Headers& b) noexcept { a.swap(b); }
+
   /// Value of the first field called `name`.
   std::optional<std::string_view> get(std::string_view name) const noexcept;
 

@@ -43,6 +43,8 @@ class BodySource {
 class Request {
  public:
   Request(RequestHead head, std::string path, std::string query, std::string remoteAddress);
+  /// An empty request, to be filled by the server (mutableHead() and prepare()).
+  Request() = default;
 
   std::string_view method() const noexcept { return head_.method; }
   /// The request target as sent ("/chat?room=1").
@@ -111,6 +113,15 @@ class Request {
 
   // Server internals.
   const RequestHead& head() const noexcept { return head_; }
+  RequestHead& mutableHead() noexcept { return head_; }
+  /// Readies the request for the head now in mutableHead(), keeping the storage of the
+  /// previous request on the connection (so that keep-alive requests allocate nothing):
+  /// path (percent-decoded once; the raw path if decoding fails) and query from the
+  /// target, the remote address, and no body, route parameters or body source yet.
+  void prepare(std::string_view remoteAddress);
+  /// After the response: drops the body, parameters and body source (a large body's
+  /// storage is freed rather than kept for the next request).
+  void recycle() noexcept;
   void setParams(std::vector<std::pair<std::string, std::string>> params) {
     params_ = std::move(params);
   }

@@ -120,6 +120,10 @@ class Response {
   std::chrono::steady_clock::time_point deadline() const noexcept { return deadline_; }
 
   void setUpgrade(std::shared_ptr<Upgrade> upgrade) { upgrade_ = std::move(upgrade); }
+
+  /// Server internals: back to a fresh response for the next request on the connection,
+  /// keeping the storage of the headers and of a small body.
+  void reset() noexcept;
   const std::shared_ptr<Upgrade>& upgrade() const noexcept { return upgrade_; }
 
  private:

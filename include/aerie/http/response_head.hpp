@@ -1,6 +1,7 @@
 // Serialising a response head, and the HTTP date format (RFC 9110 5.6.7).
 #pragma once
 
+#include <cstdint>
 #include <ctime>
 #include <optional>
 #include <string>
@@ -16,6 +17,23 @@ namespace aerie::http {
 /// LF set by an application must never split the response. The caller decides framing
 /// headers (Content-Length, Transfer-Encoding, Connection, Date); nothing is added.
 [[nodiscard]] bool writeResponseHead(std::string& out, int status, const Headers& headers);
+
+/// The fields a server adds to an application's response head: written after the
+/// application's fields, replacing those of the same name where noted, and not validated
+/// (the server builds them). Empty views and an unset length are not written. Keeping them
+/// out of the Headers saves a lookup, a copy and a validation per field and response.
+struct ServerFields {
+  std::string_view date;                       // Date (replaces the application's)
+  std::string_view server;                     // Server (added as is: set it only if absent)
+  std::string_view contentType;                // Content-Type (added as is: likewise)
+  std::optional<std::uint64_t> contentLength;  // Content-Length (replaces)
+  bool chunked = false;                        // Transfer-Encoding: chunked (replaces)
+  std::string_view connection;                 // Connection (replaces)
+};
+
+/// writeResponseHead() with the server's fields after the application's.
+[[nodiscard]] bool writeResponseHead(std::string& out, int status, const Headers& headers,
+                                     const ServerFields& server);
 
 /// IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT" (always 29 characters).
 std::string formatHttpDate(std::time_t time);

@@ -19,6 +19,10 @@ namespace aerie::http {
 /// a NUL byte, raw or decoded ("%00"): no NUL may reach C APIs or file names.
 std::optional<std::string> percentDecode(std::string_view input, bool plusAsSpace = false);
 
+/// percentDecode() into `out` (replacing its content, reusing its storage). On failure
+/// returns false and `out` holds a prefix of the decoded text.
+bool percentDecodeInto(std::string& out, std::string_view input, bool plusAsSpace = false);
+
 struct Target {
   std::string path;   // still percent-encoded; "/" at least (or "*")
   std::string query;  // without the '?'; still encoded; empty if none
@@ -29,6 +33,14 @@ struct Target {
 /// "#fragment", which clients must not send, is dropped. nullopt for other shapes
 /// (authority-form, relative references).
 std::optional<Target> splitTarget(std::string_view target);
+
+/// splitTarget() without copies: views of `target` ("*" stays "*"). An empty path stands
+/// for "/" (absolute-form without a path, or "?q" cut from a bare authority).
+struct TargetView {
+  std::string_view path;
+  std::string_view query;
+};
+std::optional<TargetView> splitTargetView(std::string_view target) noexcept;
 
 /// Removes "." and ".." segments and collapses empty ones ("//") of an absolute, decoded
 /// path. A trailing "/" (or a final "." / "..") keeps a trailing slash. nullopt if the
