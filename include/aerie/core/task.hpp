@@ -129,6 +129,10 @@ class [[nodiscard]] Task {
 
   bool valid() const noexcept { return static_cast<bool>(handle_); }
 
+  /// A Task<> that has already finished: awaiting it returns at once. For a function that
+  /// keeps a coroutine signature but never waits (Response::send): no frame, no resumption.
+  static Task ready() noexcept requires std::is_void_v<T> { return Task(); }
+
   struct Awaiter {
     Handle handle;
     bool await_ready() const noexcept { return !handle || handle.done(); }
@@ -136,7 +140,12 @@ class [[nodiscard]] Task {
       handle.promise().setContinuation(awaiting);
       return handle;
     }
-    T await_resume() { return handle.promise().result(); }
+    T await_resume() {
+      if constexpr (std::is_void_v<T>) {
+        if (!handle) return;  // Task<>::ready()
+      }
+      return handle.promise().result();
+    }
   };
   Awaiter operator co_await() && noexcept { return Awaiter{handle_}; }
   Awaiter operator co_await() & noexcept { return Awaiter{handle_}; }

@@ -73,10 +73,12 @@ class Response {
   void setCookie(std::string_view name, std::string_view value, std::string_view attributes = {});
 
   /// Sends the whole response with this body (Content-Length is set).
+  // send() and sendFile() never wait (the server writes the response when the responder
+  // returns): they hand back a finished Task instead of running a coroutine frame each.
   Task<> send(std::string body) {
     body_ = std::move(body);
     started_ = true;
-    co_return;
+    return Task<>::ready();
   }
 
   /// Sends the whole response with `length` bytes of `file` from `offset` as its body
@@ -89,7 +91,7 @@ class Response {
                   std::uint64_t length) {
     fileBody_ = FileBody{std::move(file), offset, length};
     started_ = true;
-    co_return;
+    return Task<>::ready();
   }
   /// The body set by sendFile() (its `file` is null otherwise).
   const FileBody& fileBody() const noexcept { return fileBody_; }
