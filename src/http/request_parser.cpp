@@ -313,7 +313,7 @@ RequestParser::Failure RequestParser::parseHeaderLine(std::string_view line) {
   // The fields that decide framing and validity, recognised by length first.
   switch (name.size()) {
     case 4:
-      if (iequals(name, "host")) {
+      if (name == "Host" || iequals(name, "host")) {  // (the usual spelling first)
         if (++hostCount_ > 1) return {400, "multiple Host fields"};
         if (!isValidHost(value)) return {400, "invalid Host"};
       }

@@ -265,7 +265,8 @@ bool HttpSession::completeResponse() {
 }
 
 namespace {
-// Which of the fields the server may add the application set itself (one pass).
+// Which of the fields the server may add the application set itself (one pass; names as
+// the server writes them are recognised without folding case).
 struct ApplicationFields {
   bool server = false;
   bool contentType = false;
@@ -277,14 +278,16 @@ ApplicationFields applicationFields(const http::Headers& headers) noexcept {
   for (const http::HeaderField& field : headers) {
     switch (field.name.size()) {
       case 6:
-        present.server = present.server || http::iequals(field.name, "server");
+        present.server =
+            present.server || field.name == "Server" || http::iequals(field.name, "server");
         break;
       case 12:
-        present.contentType = present.contentType || http::iequals(field.name, "content-type");
+        present.contentType = present.contentType || field.name == "Content-Type" ||
+                              http::iequals(field.name, "content-type");
         break;
       case 14:
-        present.contentLength =
-            present.contentLength || http::iequals(field.name, "content-length");
+        present.contentLength = present.contentLength || field.name == "Content-Length" ||
+                                http::iequals(field.name, "content-length");
         break;
       default:
         break;

@@ -30,6 +30,27 @@ TEST(Iequals, ComparesAsciiCaseInsensitively) {
   EXPECT_FALSE(iequals("\xC9", "\xE9"));  // no Latin-1 folding
 }
 
+TEST(Iequals, AgreesWithTheBytewiseRuleForEveryPairOfBytesAtEveryWordPosition) {
+  // iequals works a word at a time: check it against the byte rule for all 65,536 byte
+  // pairs, at positions in the first word, at a word edge and in the tail.
+  const auto lower = [](unsigned char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; };
+  for (const std::size_t length : {1u, 8u, 9u, 17u}) {
+    for (const std::size_t at : {std::size_t{0}, length / 2, length - 1}) {
+      std::string a(length, 'k');
+      std::string b(length, 'K');
+      for (int x = 0; x < 256; ++x) {
+        for (int y = 0; y < 256; ++y) {
+          a[at] = static_cast<char>(x);
+          b[at] = static_cast<char>(y);
+          const bool expected =
+              lower(static_cast<unsigned char>(x)) == lower(static_cast<unsigned char>(y));
+          ASSERT_EQ(iequals(a, b), expected) << length << " " << at << " " << x << " " << y;
+        }
+      }
+    }
+  }
+}
+
 TEST(HeaderValidity, NamesAndValues) {
   EXPECT_TRUE(isValidFieldName("X-Custom_1"));
   EXPECT_FALSE(isValidFieldName(""));
