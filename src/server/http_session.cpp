@@ -520,6 +520,7 @@ const char* HttpSession::contentEncodingFor(http::Response& response, int status
 }
 
 void HttpSession::compressWholeBody(http::Response& response, int status) {
+  if (!server_.options().compressResponses) return;
   const std::string etag(response.headers().get("etag").value_or(""));
   const char* encoding = contentEncodingFor(response, status, false);  // (adds Vary)
   if (encoding == nullptr) return;
