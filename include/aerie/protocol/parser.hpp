@@ -15,6 +15,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <span>
 #include <string_view>
 
@@ -180,7 +182,9 @@ class Parser {
   std::uint8_t headerLen_ = 0;
   std::uint8_t controlLen_ = 0;
   char header_[kMaxFrameHeaderSize];
-  char control_[kMaxControlPayload];
+  // A control frame split over several reads is gathered here: allocated the first time
+  // that happens (rarely), not held by every idle connection (125 bytes each).
+  std::unique_ptr<char[]> control_;
 };
 
 template <ParserSink Sink>
@@ -319,9 +323,13 @@ ProtocolError Parser<Sink>::onPayload(char* data, std::size_t size) noexcept {
 
   if (isControl(frame_.opcode)) {
     if (frameDone && controlLen_ == 0) return deliverControl(data, size);  // whole: no copy
-    std::memcpy(control_ + controlLen_, data, size);
+    if (!control_) {
+      control_.reset(new (std::nothrow) char[kMaxControlPayload]);
+      if (!control_) return {close_code::InternalError, "out of memory for a control frame"};
+    }
+    std::memcpy(control_.get() + controlLen_, data, size);
     controlLen_ = static_cast<std::uint8_t>(controlLen_ + size);
-    return frameDone ? deliverControl(control_, controlLen_) : ProtocolError{};
+    return frameDone ? deliverControl(control_.get(), controlLen_) : ProtocolError{};
   }
 
   const bool fin = frameDone && frame_.fin;
