@@ -75,9 +75,9 @@ WsSession::~WsSession() {
 void WsSession::opened() {
   opening_ = false;
   if (finished_) return;
-  if (!pending_.empty()) {
-    std::string pending = std::move(pending_);
-    pending_.clear();
+  if (hasPending()) {
+    std::string pending = std::move(cold_->pending);
+    cold_->pending.clear();
     parse(pending.data(), pending.size());
   }
   if (!connection_.closed()) {
@@ -92,7 +92,7 @@ void WsSession::opened() {
 void WsSession::onBytes(char* data, std::size_t size) {
   if (opening_) {
     // onOpen has not finished: keep the bytes (they are in the shared buffer) for later.
-    pending_.append(data, size);
+    cold().pending.append(data, size);
     connection_.pauseReading();
     return;
   }
@@ -114,7 +114,7 @@ void WsSession::parse(char* data, std::size_t size) {
 
 void WsSession::parseFrames(char* data, std::size_t size) {
   // maxFramesPerSecond holds within one read too: many small frames read at once are
-  // parsed up to the limit; the rest waits in pending_ until the window moves on.
+  // parsed up to the limit; the rest waits in cold().pending until the window moves on.
   const std::uint64_t maxFrames = app_->options().maxFramesPerSecond;
   const bool limited = maxFrames != 0 && !closeSent_ && !peerFinished_;
   const std::uint64_t budget =
@@ -125,7 +125,7 @@ void WsSession::parseFrames(char* data, std::size_t size) {
   ClientStats::add(stats_->framesRead, frames);
   framesThisSecond_ += frames;
   if (!result.error && result.consumed < size && !parser_.closed()) {
-    pending_.append(data + result.consumed, size - result.consumed);
+    cold().pending.append(data + result.consumed, size - result.consumed);
     if (!rateLimited_) log::debug("client {}: frame rate limit reached, reading paused", id_);
     rateLimited_ = true;
     connection_.pauseReading();
@@ -142,7 +142,7 @@ void WsSession::parseFrames(char* data, std::size_t size) {
     }
     sendClose(result.error.closeCode, result.error.reason);
     closeCode_ = result.error.closeCode;
-    closeReason_ = std::string(result.error.reason);
+    cold().closeReason = std::string(result.error.reason);
     finishClose();
     return;
   }
@@ -243,10 +243,10 @@ bool WsSession::readingBlocked() const noexcept {
 
 void WsSession::resumeReadingIfAllowed() {
   if (readingBlocked() || connection_.closed()) return;
-  if (!pending_.empty()) {
+  if (hasPending()) {
     // What a rate limit held back goes first (it may hold part of it back again).
-    std::string pending = std::move(pending_);
-    pending_.clear();
+    std::string pending = std::move(cold_->pending);
+    cold_->pending.clear();
     parseFrames(pending.data(), pending.size());
     if (readingBlocked() || connection_.closed() || finished_) return;
   }
@@ -266,11 +266,11 @@ void WsSession::onClose(std::uint16_t code, std::string_view reason) {
   if (!closeSent_) {
     // Echo the code (RFC 6455 5.5.1); an empty close is answered with an empty close.
     closeCode_ = code;
-    closeReason_ = std::string(reason);
+    cold().closeReason = std::string(reason);
     sendClose(code, {});
   } else if (closeCode_ == close_code::Abnormal) {
     closeCode_ = code;
-    closeReason_ = std::string(reason);
+    cold().closeReason = std::string(reason);
   }
   finishClose();
 }
@@ -305,7 +305,7 @@ void WsSession::finishClose() {
 void WsSession::close(std::uint16_t code, std::string_view reason) {
   if (closeSent_ || finished_) return;
   closeCode_ = code;
-  closeReason_ = std::string(reason);
+  cold().closeReason = std::string(reason);
   sendClose(code, reason);
   if (closeReceived_) {
     finishClose();
@@ -326,8 +326,8 @@ void WsSession::sendMessage(Opcode opcode, std::string_view payload) {
     deferred.frameCount = static_cast<std::uint32_t>(protocol::appendMessage(
         deferred.frames, opcode, {payload.data(), payload.size()}, app_->options().autoFrameSize,
         nullptr, compressorFor(payload.size())));
-    deferredBytes_ += deferred.frames.size();
-    deferred_.push_back(std::move(deferred));
+    cold().deferredBytes += deferred.frames.size();
+    cold_->deferred.push_back(std::move(deferred));
     return;
   }
   std::string& out = connection_.outputBuffer();
@@ -345,8 +345,8 @@ void WsSession::sendMessage(Opcode opcode, std::string_view payload) {
 void WsSession::sendPrepared(std::string_view frames, std::uint32_t frameCount) {
   if (closeSent_ || finished_ || connection_.closed()) return;
   if (activeStream_ != 0) {
-    deferredBytes_ += frames.size();
-    deferred_.push_back({0, std::string(frames), frameCount, true});
+    cold().deferredBytes += frames.size();
+    cold_->deferred.push_back({0, std::string(frames), frameCount, true});
     return;
   }
   writeFrames(frames, frameCount, true);
@@ -392,32 +392,34 @@ void WsSession::sendFragment(std::uint64_t stream, bool binary, bool first, bool
     }
     return;
   }
-  deferredBytes_ += frame.size();
-  deferred_.push_back({stream, std::move(frame), 1, fin});
+  cold().deferredBytes += frame.size();
+  cold_->deferred.push_back({stream, std::move(frame), 1, fin});
 }
 
 void WsSession::drainDeferred() {
-  while (deferredHead_ < deferred_.size() && !closeSent_ && !connection_.closed()) {
-    auto next = deferred_.begin() + static_cast<std::ptrdiff_t>(deferredHead_);
+  if (!cold_) return;
+  Cold& cold = *cold_;
+  while (cold.deferredHead < cold.deferred.size() && !closeSent_ && !connection_.closed()) {
+    auto next = cold.deferred.begin() + static_cast<std::ptrdiff_t>(cold.deferredHead);
     if (activeStream_ != 0) {
       // Only the unfinished stream's own fragments may go now; the rest keeps its order.
-      next = std::find_if(next, deferred_.end(),
+      next = std::find_if(next, cold.deferred.end(),
                           [this](const Deferred& d) { return d.stream == activeStream_; });
-      if (next == deferred_.end()) break;
+      if (next == cold.deferred.end()) break;
     }
     Deferred item = std::move(*next);
-    if (next == deferred_.begin() + static_cast<std::ptrdiff_t>(deferredHead_)) {
-      ++deferredHead_;
+    if (next == cold.deferred.begin() + static_cast<std::ptrdiff_t>(cold.deferredHead)) {
+      ++cold.deferredHead;
     } else {
-      deferred_.erase(next);
+      cold.deferred.erase(next);
     }
-    deferredBytes_ -= item.frames.size();
+    cold.deferredBytes -= item.frames.size();
     if (item.stream != 0) activeStream_ = item.fin ? 0 : item.stream;
     writeFrames(item.frames, item.frameCount, item.fin);
   }
-  if (deferredHead_ == deferred_.size()) {
-    deferred_.clear();  // keeps the capacity for the next stream; freed with the session
-    deferredHead_ = 0;
+  if (cold.deferredHead == cold.deferred.size()) {
+    cold.deferred.clear();  // keeps the capacity for the next stream; freed with the session
+    cold.deferredHead = 0;
   }
 }
 
@@ -461,14 +463,16 @@ protocol::PayloadCompressor* WsSession::compressorFor(std::size_t size) {
 }
 
 bool WsSession::dedicatedDeflaterStreaming() const noexcept {
+  if (!cold_) return false;
   return std::any_of(
-      streamDeflaters_.begin(), streamDeflaters_.end(),
+      cold_->streamDeflaters.begin(), cold_->streamDeflaters.end(),
       [this](const StreamDeflater& entry) { return entry.deflater == deflater_.get(); });
 }
 
 protocol::MessageDeflater* WsSession::streamDeflater(std::uint64_t stream, bool first) {
   if (!first) {
-    for (StreamDeflater& entry : streamDeflaters_) {
+    if (!cold_) return nullptr;
+    for (StreamDeflater& entry : cold_->streamDeflaters) {
       if (entry.stream == stream) return entry.deflater;
     }
     return nullptr;  // a stream that started plain stays plain
@@ -488,41 +492,45 @@ protocol::MessageDeflater* WsSession::streamDeflater(std::uint64_t stream, bool 
     if (!entry.owned->canCompress()) return nullptr;
     entry.deflater = entry.owned.get();
   }
-  streamDeflaters_.push_back(std::move(entry));
-  return streamDeflaters_.back().deflater;
+  cold().streamDeflaters.push_back(std::move(entry));
+  return cold_->streamDeflaters.back().deflater;
 }
 
 void WsSession::endStreamDeflater(std::uint64_t stream) {
-  for (auto it = streamDeflaters_.begin(); it != streamDeflaters_.end(); ++it) {
+  if (!cold_) return;
+  auto& deflaters = cold_->streamDeflaters;
+  for (auto it = deflaters.begin(); it != deflaters.end(); ++it) {
     if (it->stream != stream) continue;
-    streamDeflaters_.erase(it);
+    deflaters.erase(it);
     return;
   }
 }
 
 bool WsSession::saturated() const noexcept {
-  return !finished_ && connection_.buffered() + deferredBytes_ > app_->options().highWaterMark;
+  return !finished_ && connection_.buffered() + deferredBytes() > app_->options().highWaterMark;
 }
 
 void WsSession::releaseFanOutWaiters() noexcept {
+  if (!cold_) return;
   std::vector<std::shared_ptr<ws::detail::FanOutWait>> waits;
-  waits.swap(fanOutWaiters_);
+  waits.swap(cold_->fanOutWaiters);
   for (auto& wait : waits)
     wait->release();  // resumes are posted, never inline
 }
 
 void WsSession::onBelowLowWater() {
-  if (!fanOutWaiters_.empty()) releaseFanOutWaiters();
-  if (drainWaiters_.empty()) return;
+  if (!cold_) return;
+  if (!cold_->fanOutWaiters.empty()) releaseFanOutWaiters();
+  if (cold_->drainWaiters.empty()) return;
   std::vector<std::coroutine_handle<>> waiters;
-  waiters.swap(drainWaiters_);
+  waiters.swap(cold_->drainWaiters);
   for (auto waiter : waiters)
     waiter.resume();
 }
 
 void WsSession::onEof() {
   if (!closeReceived_ && closeCode_ == close_code::Abnormal) {
-    closeReason_ = "Client closed the connection without a close frame";
+    cold().closeReason = "Client closed the connection without a close frame";
   }
   connection_.close();
 }
@@ -538,9 +546,9 @@ void WsSession::onTick(std::chrono::steady_clock::time_point now) {
     windowMinute_ = now;
     bytesThisMinute_ = 0;
   }
-  // (Frames held back in pending_ wait until the window has room for one more.)
+  // (Frames held back in cold().pending wait until the window has room for one more.)
   const std::uint64_t framesAllowed =
-      pending_.empty() ? options.maxFramesPerSecond : options.maxFramesPerSecond - 1;
+      !hasPending() ? options.maxFramesPerSecond : options.maxFramesPerSecond - 1;
   if (rateLimited_ && (options.maxFramesPerSecond == 0 || framesThisSecond_ <= framesAllowed) &&
       (options.maxBytesPerMinute == 0 || bytesThisMinute_ <= options.maxBytesPerMinute)) {
     rateLimited_ = false;
@@ -603,14 +611,15 @@ void WsSession::onClosed() {
   }
   releaseFanOutWaiters();
   // Waiters resume from the loop, not from inside the connection's teardown.
-  if (!drainWaiters_.empty()) {
-    connection_.worker().loop().post([waiters = std::move(drainWaiters_)] {
+  if (cold_ && !cold_->drainWaiters.empty()) {
+    connection_.worker().loop().post([waiters = std::move(cold_->drainWaiters)] {
       for (auto waiter : waiters)
         waiter.resume();
     });
-    drainWaiters_.clear();
+    cold_->drainWaiters.clear();
   }
-  app_->closed(id_, connection_.worker().index(), opening_, closeCode_, std::move(closeReason_));
+  app_->closed(id_, connection_.worker().index(), opening_, closeCode_,
+               cold_ ? std::move(cold_->closeReason) : std::string());
 }
 
 }  // namespace aerie::detail

@@ -51,7 +51,9 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
   /// Called once onOpen's task finished: messages are handed over from now on.
   void opened();
   /// Bytes that arrived with the handshake (before onOpen finished), parsed once opened.
-  void setPending(std::string bytes) { pending_ = std::move(bytes); }
+  void setPending(std::string bytes) {
+    if (!bytes.empty()) cold().pending = std::move(bytes);
+  }
 
   // Endpoint operations (on this session's thread).
   void sendMessage(protocol::Opcode opcode, std::string_view payload);
@@ -65,10 +67,10 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
                     std::string_view chunk);
   void close(std::uint16_t code, std::string_view reason);
   bool saturated() const noexcept;
-  void addDrainWaiter(std::coroutine_handle<> waiter) { drainWaiters_.push_back(waiter); }
+  void addDrainWaiter(std::coroutine_handle<> waiter) { cold().drainWaiters.push_back(waiter); }
   /// A broadcast waiting for this (saturated) client to drain or leave.
   void addFanOutWaiter(std::shared_ptr<ws::detail::FanOutWait> wait) {
-    fanOutWaiters_.push_back(std::move(wait));
+    cold().fanOutWaiters.push_back(std::move(wait));
   }
 
   // Session
@@ -91,7 +93,7 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
 
  private:
   void parse(char* data, std::size_t size);
-  /// The parser's part of parse() (also for bytes a rate limit held back in pending_).
+  /// The parser's part of parse() (also for bytes a rate limit held back in cold().pending).
   void parseFrames(char* data, std::size_t size);
   void sendControl(protocol::Opcode opcode, std::span<const char> payload);
   void sendClose(std::uint16_t code, std::string_view reason);
@@ -129,9 +131,6 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
   std::unique_ptr<protocol::MessageDeflater> deflater_;  // dedicated mode only
   std::shared_ptr<ws::detail::MessageState> message_;    // in progress
   bool messageDispatched_ = false;
-  std::string pending_;
-  std::vector<std::coroutine_handle<>> drainWaiters_;
-  std::vector<std::shared_ptr<ws::detail::FanOutWait>> fanOutWaiters_;
 
   // Streamed messages: while one is unfinished, everything else for this client waits
   // here (frames of two messages must not interleave).
@@ -148,11 +147,28 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
     protocol::MessageDeflater* deflater = nullptr;
     std::unique_ptr<protocol::MessageDeflater> owned;
   };
-  std::vector<StreamDeflater> streamDeflaters_;
-  // A vector, not a deque: an empty std::deque allocates ~544 bytes, for every idle client.
-  std::vector<Deferred> deferred_;
-  std::size_t deferredHead_ = 0;  // deferred_[0, head) were sent
-  std::size_t deferredBytes_ = 0;
+
+  // What most clients never need, allocated the first time one does: the bytes that arrived
+  // while onOpen ran or beyond a rate limit, waiters for backpressure, streams and what
+  // waits behind them, the close reason. An idle client holds one pointer instead (issue
+  // 10: memory per idle connection).
+  struct Cold {
+    std::string pending;
+    std::vector<std::coroutine_handle<>> drainWaiters;
+    std::vector<std::shared_ptr<ws::detail::FanOutWait>> fanOutWaiters;
+    std::vector<StreamDeflater> streamDeflaters;
+    std::vector<Deferred> deferred;
+    std::size_t deferredHead = 0;  // deferred[0, head) were sent
+    std::size_t deferredBytes = 0;
+    std::string closeReason;
+  };
+  Cold& cold() {
+    if (!cold_) cold_ = std::make_unique<Cold>();
+    return *cold_;
+  }
+  bool hasPending() const noexcept { return cold_ && !cold_->pending.empty(); }
+  std::size_t deferredBytes() const noexcept { return cold_ ? cold_->deferredBytes : 0; }
+  std::unique_ptr<Cold> cold_;
 
   bool opening_ = true;
   bool closeSent_ = false;
@@ -162,7 +178,6 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
   bool streamPaused_ = false;  // a streaming reader has streamWindow bytes waiting
   bool peerFinished_ = false;  // the client sent FIN/RST while reading was paused
   std::uint16_t closeCode_ = protocol::close_code::Abnormal;
-  std::string closeReason_;
 
   std::chrono::steady_clock::time_point lastRead_;
   std::chrono::steady_clock::time_point lastActivity_;
