@@ -47,14 +47,11 @@ for round in $(seq "$rounds"); do
 done
 
 # Medians per server, mode and workload; ratio of server CPU per message to Node ws's.
-python3 - "$out/results.txt" <<'PY'
-import collections, statistics, sys
-runs = collections.defaultdict(list)
-for line in open(sys.argv[1]):
-    f = dict(kv.split("=", 1) for kv in line.split())
-    runs[(f["mode"], f["inflight"], f["server"])].append(f)
-def med(key, name):
-    return statistics.median(float(r[name]) for r in runs[key])
+PYTHONPATH=bench python3 - "$out/results.txt" <<'PY'
+import sys
+from results import median, read
+runs = read(sys.argv[1], "mode", "inflight", "server")
+med = lambda key, name: median(runs[key], name)
 print(f"{'mode':10} {'inflight':>8} {'server':8} {'msgs/s':>9} {'srv us/msg':>10} {'wire ratio':>10} {'vs ws CPU':>9}")
 for mode in ("off", "shared", "dedicated"):
     for inflight in ("1", "16"):

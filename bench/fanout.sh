@@ -47,20 +47,17 @@ PY
   done
 done
 
-python3 - "$out/results.txt" <<'PY'
-import collections, statistics, sys
-runs = collections.defaultdict(list)
-for line in open(sys.argv[1]):
-    f = dict(kv.split("=", 1) for kv in line.split())
-    runs[(int(f["rate"]), f["server"])].append(f)
-med = lambda rows, key: statistics.median(float(r[key]) for r in rows)
+PYTHONPATH=bench python3 - "$out/results.txt" <<'PY'
+import sys
+from results import median, read
+runs = read(sys.argv[1], "rate", "server")
 print(f"{'rate':>5} {'server':7} {'deliveries/s':>13} {'p99 ms':>8} {'srv us/delivery':>16} {'srv CPU %':>9} {'errors':>6}")
-for rate in sorted({r for r, _ in runs}):
+for rate in sorted({r for r, _ in runs}, key=int):
     for server in ("aerie", "node"):
         rows = runs[(rate, server)]
-        print(f"{rate:5d} {server:7} {med(rows, 'deliveries_per_s'):13.0f} {med(rows, 'p99_us') / 1000:8.1f} "
-              f"{med(rows, 'srv_us'):16.3f} {med(rows, 'srv_pct'):9.0f} {sum(int(r['errors']) for r in rows):6d}")
-    ratio = med(runs[(rate, "aerie")], "srv_us") / med(runs[(rate, "node")], "srv_us")
-    print(f"{rate:5d} aerie/node server CPU per delivery: {ratio:.2f} (target <= 0.20)")
+        print(f"{int(rate):5d} {server:7} {median(rows, 'deliveries_per_s'):13.0f} {median(rows, 'p99_us') / 1000:8.1f} "
+              f"{median(rows, 'srv_us'):16.3f} {median(rows, 'srv_pct'):9.0f} {sum(int(r['errors']) for r in rows):6d}")
+    ratio = median(runs[(rate, "aerie")], "srv_us") / median(runs[(rate, "node")], "srv_us")
+    print(f"{int(rate):5d} aerie/node server CPU per delivery: {ratio:.2f} (target <= 0.20)")
 PY
 echo "raw results: $out"

@@ -86,25 +86,18 @@ for round in $(seq "$rounds"); do
   done
 done
 
-python3 - "$out/results.txt" <<'PY'
-import collections, statistics, sys
-def ms(text):  # wrk prints 1.23ms / 456.00us / 1.02s
-    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
-        if text.endswith(unit):
-            return float(text[: -len(unit)]) * factor
-runs = collections.defaultdict(list)
-for line in open(sys.argv[1]):
-    f = dict(kv.split("=", 1) for kv in line.split() if "=" in kv)
-    runs[(f["row"], f["server"])].append((float(f["rps"]), ms(f["p99"]), float(f["cpu_us"])))
+PYTHONPATH=bench python3 - "$out/results.txt" <<'PY'
+import sys
+from results import median, ms, read
+runs = read(sys.argv[1], "row", "server")
 servers = sorted({s for _, s in runs}, key=lambda s: ("aerie", "nginx", "base").index(s))
 print(f"{'row':8} {'server':7} {'requests/s':>11} {'p99 ms':>8} {'CPU us/req':>11} {'rps vs nginx':>13} {'CPU vs nginx':>13}")
 for row in ("hello", "file"):
-    base = statistics.median(r[0] for r in runs[(row, "nginx")])
-    base_cpu = statistics.median(r[2] for r in runs[(row, "nginx")])
+    base = median(runs[(row, "nginx")], "rps")
+    base_cpu = median(runs[(row, "nginx")], "cpu_us")
     for server in servers:
-        rps = statistics.median(r[0] for r in runs[(row, server)])
-        p99 = statistics.median(r[1] for r in runs[(row, server)])
-        cpu = statistics.median(r[2] for r in runs[(row, server)])
+        rows = runs[(row, server)]
+        rps, p99, cpu = median(rows, "rps"), median(rows, "p99", ms), median(rows, "cpu_us")
         print(f"{row:8} {server:7} {rps:11.0f} {p99:8.3f} {cpu:11.2f} {rps / base:13.2f} {cpu / base_cpu:13.2f}")
 PY
 echo "raw results: $out/results.txt"

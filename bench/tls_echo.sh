@@ -64,19 +64,15 @@ for round in $(seq "$rounds"); do
 done
 
 # Medians per workload, server and transport.
-python3 - "$out/results.txt" <<'PY'
-import collections, statistics, sys
-runs = collections.defaultdict(list)
-for line in open(sys.argv[1]):
-    f = dict(kv.split("=", 1) for kv in line.split() if "=" in kv)
-    if "server_cpu_pct" not in f:
-        continue  # a client that failed before printing its figures
-    f["rate"] = f.get("msgs_per_s", f.get("handshakes_per_s"))
-    f["srv_us"] = f.get("server_us_per_msg", f.get("server_us_per_handshake"))
-    runs[(f["workload"], f["server"], f["transport"])].append(f)
-def med(key, name):
-    values = [float(r[name]) for r in runs[key]]
-    return statistics.median(values) if values else float("nan")
+PYTHONPATH=bench python3 - "$out/results.txt" <<'PY'
+import sys
+from results import median, read
+runs = read(sys.argv[1], "workload", "server", "transport", require="server_cpu_pct")
+for rows in runs.values():
+    for f in rows:
+        f["rate"] = f.get("msgs_per_s", f.get("handshakes_per_s"))
+        f["srv_us"] = f.get("server_us_per_msg", f.get("server_us_per_handshake"))
+med = lambda key, name: median(runs[key], name)
 print(f"{'workload':10} {'server':8} {'transport':9} {'rate/s':>9} {'srv us':>8} {'srv %':>5} "
       f"{'cli %':>5} {'errors':>6} {'TLS/plain rate':>14} {'TLS/plain us':>12} {'vs ws CPU':>9}")
 for workload in ("small", "large", "handshakes"):
