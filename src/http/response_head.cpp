@@ -128,7 +128,8 @@ bool replacedByServer(std::string_view name, const ServerFields& server) noexcep
 
 // Copies `text` to `at` and returns the end.
 char* put(char* at, std::string_view text) noexcept {
-  std::memcpy(at, text.data(), text.size());
+  // (An empty view may have no data at all: memcpy must not see its null pointer.)
+  if (!text.empty()) std::memcpy(at, text.data(), text.size());
   return at + text.size();
 }
 
