@@ -128,6 +128,14 @@ void RequestParser::releaseMemory() noexcept {
   }
 }
 
+void RequestParser::handHeadTo(RequestHead& into) {
+  into.method.assign(head_.method);
+  into.target.assign(head_.target);
+  into.versionMajor = head_.versionMajor;
+  into.versionMinor = head_.versionMinor;
+  into.headers.swap(head_.headers);
+}
+
 std::optional<std::uint64_t> RequestParser::contentLength() const noexcept {
   if (bodyKind_ != BodyKind::ContentLength) return std::nullopt;
   return contentLength_;

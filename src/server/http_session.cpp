@@ -114,16 +114,8 @@ bool HttpSession::process(const char* data, std::size_t size) {
 }
 
 void HttpSession::startResponse() {
-  // The parsed head goes to the request: the header fields by exchanging storage with the
-  // previous request's (the parser clears it when the next request starts), the short
-  // strings by copying into the request's own. No allocation on a keep-alive connection.
-  http::RequestHead& head = request_.mutableHead();
-  const http::RequestHead& parsed = parser_.head();
-  head.method.assign(parsed.method);
-  head.target.assign(parsed.target);
-  head.versionMajor = parsed.versionMajor;
-  head.versionMinor = parsed.versionMinor;
-  head.headers.swap(parser_.head().headers);
+  // No allocation on a keep-alive connection: the request reuses the previous one's storage.
+  parser_.handHeadTo(request_.mutableHead());
   request_.prepare(connection_.remoteAddress());
   request_.setBodySource(this, parser_.contentLength(), parser_.maxBodySize());
   bodyDone_ = parser_.bodyKind() == http::RequestParser::BodyKind::None ||

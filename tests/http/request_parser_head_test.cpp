@@ -87,6 +87,31 @@ TEST(RequestParserHead, TakeHeadMovesTheHeadOut) {
   EXPECT_EQ(head.headers.get("a"), "b");
 }
 
+TEST(RequestParserHead, HandHeadToReusesStorageAndLeavesNothingStale) {
+  RequestParser parser;
+  RequestHead request;
+  const std::string first = withHost("POST /first HTTP/1.1", "X-Only-First: 1\r\n");
+  const std::string second = withHost("GET /second HTTP/1.0");
+  const std::string both = first + second;
+  auto r = parser.feed(both);
+  ASSERT_EQ(r.event, RequestParser::Event::HeadComplete);
+  parser.handHeadTo(request);
+  EXPECT_EQ(request.method, "POST");
+  EXPECT_EQ(request.target, "/first");
+  EXPECT_EQ(request.headers.get("x-only-first"), "1");
+  const std::string_view rest = std::string_view(both).substr(r.consumed);
+  r = parser.feed(rest);  // the end of the first message (no body)
+  ASSERT_EQ(r.event, RequestParser::Event::MessageComplete);
+  r = parser.feed(rest.substr(r.consumed));
+  ASSERT_EQ(r.event, RequestParser::Event::HeadComplete);
+  parser.handHeadTo(request);
+  EXPECT_EQ(request.method, "GET");
+  EXPECT_EQ(request.target, "/second");
+  EXPECT_EQ(request.versionMinor, 0);
+  EXPECT_FALSE(request.headers.contains("x-only-first"));
+  EXPECT_EQ(request.headers.get("host"), "example.com");
+}
+
 TEST(RequestParserHead, AcceptsHttp10WithoutHost) {
   const auto out = parseAllWays("GET / HTTP/1.0\r\n\r\n");
   ASSERT_TRUE(out.ok());

@@ -115,6 +115,10 @@ class RequestParser {
   RequestHead& head() noexcept { return head_; }
   /// Moves the head out (for a request that outlives the next feed()).
   RequestHead takeHead() noexcept { return std::move(head_); }
+  /// Hands the head to `into` without allocating once both have been used: the request
+  /// line is copied into its strings, the header fields exchange storage with those `into`
+  /// held (this parser clears them when the next request starts).
+  void handHeadTo(RequestHead& into);
 
   /// After HeadComplete: how the body is framed.
   BodyKind bodyKind() const noexcept { return bodyKind_; }
