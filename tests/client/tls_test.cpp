@@ -24,17 +24,34 @@ namespace {
 
 using namespace std::chrono_literals;
 
-/// This process's certificates (made once, in a fresh temporary directory).
-const std::string& certs() {
-  static const std::string dir = [] {
+/// This process's certificates, made once in a fresh temporary directory that is removed
+/// at exit (CI runs this binary once per test case).
+class CertificateDirectory {
+ public:
+  CertificateDirectory() {
     char pattern[] = "/tmp/aerie-tls-test-XXXXXX";
     const char* made = ::mkdtemp(pattern);
     if (made == nullptr) throw std::runtime_error("mkdtemp failed");
-    const std::string command = std::string(AERIE_TEST_SUPPORT_DIR) + "/make_test_certs.sh " + made;
+    path_ = made;
+    const std::string command =
+        std::string(AERIE_TEST_SUPPORT_DIR) + "/make_test_certs.sh " + path_;
     if (std::system(command.c_str()) != 0) throw std::runtime_error("make_test_certs.sh failed");
-    return std::string(made);
-  }();
-  return dir;
+  }
+  ~CertificateDirectory() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  CertificateDirectory(const CertificateDirectory&) = delete;
+  CertificateDirectory& operator=(const CertificateDirectory&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+const std::string& certs() {
+  static const CertificateDirectory directory;
+  return directory.path();
 }
 
 std::string cert(const std::string& name) {

@@ -20,6 +20,7 @@ import base64
 import os
 import re
 import select
+import shutil
 import signal
 import socket
 import struct
@@ -474,6 +475,7 @@ def main(cases, known_bugs=None):
         for server in ctx.servers:
             server.kill()
             print(server.stderr_tail(), flush=True)
+        shutil.rmtree(ctx.tmpdir, ignore_errors=True)
         os._exit(1)
     signal.signal(signal.SIGALRM, watchdog)
     signal.alarm(timeout)
@@ -497,6 +499,7 @@ def main(cases, known_bugs=None):
     finally:
         for server in ctx.servers:
             server.kill()
+        shutil.rmtree(ctx.tmpdir, ignore_errors=True)  # CI runs thousands of cases
     elapsed = time.monotonic() - started
     name = f"{os.path.basename(sys.argv[0])} {args.case} (workers {args.workers})"
     bug = known_bug(args.case, known_bugs)
