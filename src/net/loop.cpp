@@ -1,23 +1,22 @@
 #include "net/loop.hpp"
 
+#include <asio/executor_work_guard.hpp>
+
+#include "net/asio_hooks.hpp"
+
 namespace aerie::net {
-namespace {
-thread_local Loop* currentLoop = nullptr;
-}
+
+thread_local Loop* Loop::current_ = nullptr;
 
 Loop::Loop(unsigned index)
     : index_(index), receiveBuffer_(std::make_unique_for_overwrite<char[]>(kReceiveBufferSize)) {}
 
 Loop::~Loop() {
-  if (currentLoop == this) currentLoop = nullptr;
-}
-
-Loop* Loop::current() noexcept {
-  return currentLoop;
+  if (current_ == this) current_ = nullptr;
 }
 
 void Loop::makeCurrent() noexcept {
-  currentLoop = this;
+  current_ = this;
 }
 
 void Loop::addTimerWaiter(TimerWaiter& waiter) noexcept {
@@ -43,6 +42,53 @@ void Loop::cancelTimers() noexcept {
 void Loop::run() {
   makeCurrent();
   io_.run();
+}
+
+void Loop::runDeferred() {
+  // One round: what these callbacks post runs in the next turn, after the sockets were
+  // looked at again (as Asio does: a reactor poll between rounds of handlers).
+  running_.swap(deferred_);
+  for (auto& callback : running_)
+    callback();
+  running_.clear();
+}
+
+void Loop::drive() {
+  makeCurrent();
+  if (!poller_) poller_ = std::make_unique<Poller>();
+  AsioHooks asio(io_);
+  poller_->watch(asio.reactorDescriptor());
+  // The loop ends at io().stop() only: Asio running out of work (between two of its
+  // timers, say) says nothing about the connections in the poller.
+  auto work = asio::make_work_guard(io_);
+  driving_ = true;
+  bool asioReady = true;  // what was posted before the loop started
+  while (true) {
+    if (asioReady) {
+      io_.poll();
+      asioReady = false;
+    }
+    if (io_.stopped()) break;
+    runDeferred();
+    int timeout = 0;  // more callbacks queued: only look at the sockets
+    bool armed = false;
+    if (deferred_.empty()) {
+      armed = asio.arm();
+      if (armed) {
+        timeout = -1;
+      } else {
+        asioReady = true;  // Asio has handlers queued (or is stopped): run them next
+      }
+    }
+    ++turns_;
+    if (poller_->wait(timeout)) asioReady = true;
+    if (armed) asio.disarm();
+  }
+  driving_ = false;
+  // Callbacks queued at the stop: a flush holds a reference to its connection, and so on.
+  // What they post now goes to Asio, whose remaining handlers the caller runs.
+  while (!deferred_.empty())
+    runDeferred();
 }
 
 }  // namespace aerie::net

@@ -1,15 +1,17 @@
-// An event loop: one io_context run by one thread (concurrency hint 1, no locks inside),
-// plus the per-thread resources the hot path shares: the receive buffer and the list of
-// connections with output to flush at the end of this turn.
+// An event loop: one io_context run by one thread (concurrency hint 1), plus the per-thread
+// resources the hot path shares: the receive buffer, the epoll set of the connections, and
+// the callbacks to run at the end of this turn (flushes, reads to resume).
 #pragma once
 
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <vector>
 
+#include "net/callback.hpp"
 #include "net/poller.hpp"
 
 namespace aerie::net {
@@ -25,27 +27,40 @@ class Loop {
   unsigned index() const noexcept { return index_; }
 
   /// The loop of the calling thread, or null on a thread that runs no loop.
-  static Loop* current() noexcept;
+  static Loop* current() noexcept { return current_; }
   /// Makes this loop current for the calling thread (done by run()).
   void makeCurrent() noexcept;
-  /// Runs the loop on the calling thread until stopped.
+  /// Runs the loop on the calling thread until stopped, Asio's way: io_context::run()
+  /// (the client's aerie::run). No poller.
   void run();
+  /// Runs the loop on the calling thread until io().stop(), waiting once per turn in the
+  /// poller's epoll set, Asio's reactor one member of it (server workers). A turn: wait,
+  /// dispatch the connections' events, run Asio's handlers if it has any ready, run the
+  /// callbacks post()ed on this thread. Callbacks still queued at the stop are run before
+  /// it returns.
+  void drive();
+  /// Turns drive() has waited for (one epoll_wait each): tells a loop that blocks when idle
+  /// from one that spins. Read on the loop's thread.
+  std::uint64_t turns() const noexcept { return turns_; }
 
   /// One receive buffer per thread: reads land here and are parsed in place, so an idle
   /// connection owns no receive buffer at all.
   std::span<char> receiveBuffer() noexcept { return {receiveBuffer_.get(), kReceiveBufferSize}; }
   static constexpr std::size_t kReceiveBufferSize = 256 * 1024;
 
-  /// The epoll set of this loop's connections (made at the first use: a loop that only
-  /// runs clients has none).
-  Poller& poller() {
-    if (!poller_) poller_ = std::make_unique<Poller>(io_);
-    return *poller_;
-  }
+  /// The epoll set of this loop's connections: a driving loop's (see drive()).
+  Poller& poller() { return *poller_; }
 
+  /// Runs `function` on this loop's thread, later: never inside the caller. From the
+  /// loop's own thread while it drives, at the end of this turn (no lock, no wake-up);
+  /// otherwise as an Asio handler (from another thread: one lock and one wake-up).
   template <class F>
   void post(F&& function) {
-    asio::post(io_, std::forward<F>(function));
+    if (current_ == this && driving_) {
+      deferred_.emplace_back(std::forward<F>(function));
+    } else {
+      asio::post(io_, std::forward<F>(function));
+    }
   }
 
   /// Coroutines waiting on a timer (aerie::delay) register here, so that a stopping loop
@@ -66,12 +81,19 @@ class Loop {
   bool stopping() const noexcept { return stopping_; }
 
  private:
+  void runDeferred();
+
+  static thread_local Loop* current_;
   TimerWaiter* timers_ = nullptr;
   bool stopping_ = false;
+  std::uint64_t turns_ = 0;
+  bool driving_ = false;            // read by post() on this thread only
+  std::vector<Callback> deferred_;  // post()ed on this thread while driving
+  std::vector<Callback> running_;   // the round being run (capacity kept)
   unsigned index_;
   asio::io_context io_{1};
   std::unique_ptr<char[]> receiveBuffer_;
-  std::unique_ptr<Poller> poller_;  // after io_: goes first
+  std::unique_ptr<Poller> poller_;  // after io_: goes first (made by drive())
 };
 
 }  // namespace aerie::net

@@ -81,7 +81,7 @@ void Worker::startThread() {
   thread_ = std::thread([this] {
     currentWorker = this;
     refreshClocks();
-    loop_.run();
+    loop_.drive();
     // stop() leaves completions that are already due unrun: the aborted waits of the
     // connections the stop sequence closed last hold references that free them. Run what
     // is ready (nothing blocks here), or every such connection and its session leak.
