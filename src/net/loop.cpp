@@ -6,8 +6,6 @@
 
 namespace aerie::net {
 
-thread_local Loop* Loop::current_ = nullptr;
-
 Loop::Loop(unsigned index)
     : index_(index), receiveBuffer_(std::make_unique_for_overwrite<char[]>(kReceiveBufferSize)) {}
 

@@ -83,7 +83,9 @@ class Loop {
  private:
   void runDeferred();
 
-  static thread_local Loop* current_;
+  // Defined here with a constant initialiser: other translation units then read it
+  // directly, without GCC's thread_local wrapper call (which UBSan flags as a null load).
+  static inline constinit thread_local Loop* current_ = nullptr;
   TimerWaiter* timers_ = nullptr;
   bool stopping_ = false;
   std::uint64_t turns_ = 0;
