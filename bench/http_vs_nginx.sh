@@ -99,5 +99,19 @@ for row in ("hello", "file"):
         rows = runs[(row, server)]
         rps, p99, cpu = median(rows, "rps"), median(rows, "p99", ms), median(rows, "cpu_us")
         print(f"{row:8} {server:7} {rps:11.0f} {p99:8.3f} {cpu:11.2f} {rps / base:13.2f} {cpu / base_cpu:13.2f}")
+# This VM's speed drifts between rounds; within a round the servers run back to back, so the
+# per-round ratios to nginx are the steadier comparison.
+print("\nper round, against nginx in the same round (rps ratio / CPU ratio):")
+for row in ("hello", "file"):
+    nginx = {r["round"]: r for r in runs[(row, "nginx")]}
+    for server in servers:
+        if server == "nginx":
+            continue
+        pairs = [(float(r["rps"]) / float(nginx[r["round"]]["rps"]),
+                  float(r["cpu_us"]) / float(nginx[r["round"]]["cpu_us"]))
+                 for r in runs[(row, server)] if r["round"] in nginx]
+        text = "  ".join(f"{a:.2f}/{c:.2f}" for a, c in pairs)
+        ahead = sum(1 for a, c in pairs if a > 1 and c < 1)
+        print(f"{row:8} {server:7} {text}   ahead on both in {ahead} of {len(pairs)}")
 PY
 echo "raw results: $out/results.txt"
