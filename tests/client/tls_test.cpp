@@ -77,8 +77,7 @@ class TlsServer {
     options.handleSignals = false;
     server_ = std::make_unique<Server>(std::move(host), options);
     server_->start();
-    const std::string bound = server_->boundAddresses().front();
-    port_ = static_cast<std::uint16_t>(std::stoul(bound.substr(bound.rfind(':') + 1)));
+    port_ = boundPort(*server_);
   }
   ~TlsServer() { server_->stop(); }
   std::uint16_t port() const { return port_; }
@@ -221,8 +220,7 @@ TEST(Tls, ReloadServesNewConnectionsWithTheNewFilesAndKeepsOpenOnes) {
   options.handleSignals = false;
   Server server(std::move(host), options);
   server.start();
-  const std::string bound = server.boundAddresses().front();
-  const std::string url = "wss://localhost:" + bound.substr(bound.rfind(':') + 1) + "/";
+  const std::string url = "wss://localhost:" + std::to_string(boundPort(server)) + "/";
 
   std::string before;
   std::string after;

@@ -11,6 +11,7 @@
 
 #include "aerie/aerie.hpp"
 #include "support/raw_http_client.hpp"
+#include "support/test_server.hpp"
 
 namespace aerie::test {
 namespace {
@@ -60,8 +61,7 @@ class KeepAliveServer {
     options.compressResponses = false;
     server_ = std::make_unique<Server>(std::move(host), options);
     server_->start();
-    const std::string bound = server_->boundAddresses().front();
-    port_ = static_cast<std::uint16_t>(std::stoul(bound.substr(bound.rfind(':') + 1)));
+    port_ = boundPort(*server_);
   }
   ~KeepAliveServer() { server_->stop(); }
   std::uint16_t port() const { return port_; }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "aerie/aerie.hpp"
+#include "support/test_server.hpp"
 
 namespace aerie::test {
 namespace {
@@ -68,8 +69,7 @@ TEST(Middleware, RunOutermostFirstCanRefuseAndAddHeadersAfterTheResponder) {
   options.handleSignals = false;
   Server server(std::move(host), options);
   server.start();
-  const std::string bound = server.boundAddresses().front();
-  const auto port = static_cast<std::uint16_t>(std::stoul(bound.substr(bound.rfind(':') + 1)));
+  const std::uint16_t port = boundPort(server);
 
   const std::string ok = fetch(port, "GET /hello HTTP/1.1\r\n");
   EXPECT_EQ(ok.rfind("HTTP/1.1 200", 0), 0u) << ok;

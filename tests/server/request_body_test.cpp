@@ -21,6 +21,7 @@
 
 #include "aerie/aerie.hpp"
 #include "support/raw_http_client.hpp"
+#include "support/test_server.hpp"
 
 namespace aerie::test {
 namespace {
@@ -107,8 +108,7 @@ class BodyServer {
     options.headerTimeout = headerTimeout;
     server_ = std::make_unique<Server>(std::move(host), options);
     server_->start();
-    const std::string bound = server_->boundAddresses().front();
-    port_ = static_cast<std::uint16_t>(std::stoul(bound.substr(bound.rfind(':') + 1)));
+    port_ = boundPort(*server_);
   }
   ~BodyServer() { server_->stop(); }
 

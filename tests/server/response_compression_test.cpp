@@ -11,6 +11,7 @@
 #include <string>
 
 #include "aerie/aerie.hpp"
+#include "support/test_server.hpp"
 
 namespace aerie::test {
 namespace {
@@ -50,8 +51,7 @@ class CompressingServer {
     options.compressResponses = compress;
     server_ = std::make_unique<Server>(std::move(host), options);
     server_->start();
-    const std::string bound = server_->boundAddresses().front();
-    port_ = static_cast<std::uint16_t>(std::stoul(bound.substr(bound.rfind(':') + 1)));
+    port_ = boundPort(*server_);
   }
   ~CompressingServer() { server_->stop(); }
 

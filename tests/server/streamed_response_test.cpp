@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "aerie/aerie.hpp"
+#include "support/test_server.hpp"
 
 namespace aerie::test {
 namespace {
@@ -65,8 +66,7 @@ class StreamingServer {
     options.handleSignals = false;
     server_ = std::make_unique<Server>(std::move(host), options);
     server_->start();
-    const std::string bound = server_->boundAddresses().front();
-    port_ = static_cast<std::uint16_t>(std::stoul(bound.substr(bound.rfind(':') + 1)));
+    port_ = boundPort(*server_);
   }
   ~StreamingServer() { server_->stop(); }
   std::uint16_t port() const { return port_; }

@@ -14,6 +14,13 @@ bool waitUntil(const std::function<bool()>& predicate, std::chrono::milliseconds
   return true;
 }
 
+std::uint16_t boundPort(const Server& server) {
+  const std::vector<std::string> bound = server.boundAddresses();
+  if (bound.empty()) throw std::runtime_error("the test server bound no address");
+  const std::string& address = bound.front();  // "127.0.0.1:P", "[::1]:P"
+  return static_cast<std::uint16_t>(std::stoul(address.substr(address.rfind(':') + 1)));
+}
+
 TestServer::TestServer(std::shared_ptr<ws::Handler> handler, ws::Options options, unsigned workers,
                        ServerOptions serverOptions) {
   Host host;
@@ -22,10 +29,7 @@ TestServer::TestServer(std::shared_ptr<ws::Handler> handler, ws::Options options
   serverOptions.handleSignals = false;
   server_ = std::make_unique<Server>(std::move(host), serverOptions);
   server_->start();
-  const std::vector<std::string> bound = server_->boundAddresses();
-  if (bound.empty()) throw std::runtime_error("the test server bound no address");
-  const std::string& address = bound.front();
-  port_ = static_cast<std::uint16_t>(std::stoul(address.substr(address.rfind(':') + 1)));
+  port_ = boundPort(*server_);
 }
 
 TestServer::~TestServer() {

@@ -26,6 +26,10 @@ namespace aerie::test {
 bool waitUntil(const std::function<bool()>& predicate,
                std::chrono::milliseconds timeout = kTimeout);
 
+/// The TCP port of a started server's first bound address (it listened on port 0, the
+/// kernel chose). Throws when the server bound nothing.
+std::uint16_t boundPort(const Server& server);
+
 class TestServer {
  public:
   /// Starts a server with `handler` answering every path. `serverOptions.workers` is
