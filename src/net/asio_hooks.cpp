@@ -58,17 +58,26 @@ int AsioHooks::reactorDescriptor() const noexcept {
   return reactor_.*member(ReactorEpoll{});
 }
 
-bool AsioHooks::arm() noexcept {
-  asio::detail::conditionally_enabled_mutex::scoped_lock lock(scheduler_.*member(SchedulerMutex{}));
-  if (scheduler_.*member(SchedulerStopped{})) return false;
+AsioHooks::Pending AsioHooks::pendingLocked() noexcept {
+  if (scheduler_.*member(SchedulerStopped{})) return Pending::stopped;
   // Idle, the queue holds only the reactor's own marker (the "task operation").
   auto& queue = scheduler_.*member(SchedulerQueue{});
   const asio::detail::operation* marker = &(scheduler_.*member(SchedulerTaskOperation{}));
   asio::detail::operation* front = queue.front();
   if (front == marker) front = asio::detail::op_queue_access::next(front);
-  if (front != nullptr) return false;
-  scheduler_.*member(SchedulerTaskInterrupted{}) = false;
-  return true;
+  return front != nullptr ? Pending::handlers : Pending::nothing;
+}
+
+AsioHooks::Pending AsioHooks::pending() noexcept {
+  asio::detail::conditionally_enabled_mutex::scoped_lock lock(scheduler_.*member(SchedulerMutex{}));
+  return pendingLocked();
+}
+
+AsioHooks::Pending AsioHooks::arm() noexcept {
+  asio::detail::conditionally_enabled_mutex::scoped_lock lock(scheduler_.*member(SchedulerMutex{}));
+  const Pending pending = pendingLocked();
+  if (pending == Pending::nothing) scheduler_.*member(SchedulerTaskInterrupted{}) = false;
+  return pending;
 }
 
 void AsioHooks::disarm() noexcept {

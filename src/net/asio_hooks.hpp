@@ -43,14 +43,24 @@ class AsioHooks {
   /// The epoll descriptor of Asio's reactor: readable while Asio has events to take.
   int reactorDescriptor() const noexcept;
 
+  /// What Asio's scheduler holds that the loop must act on before it may block.
+  enum class Pending { nothing, handlers, stopped };
+
+  /// On a turn that will not block: whether Asio has handlers queued (posted from another
+  /// thread, say) or is stopped, so that they run this turn whatever else the loop has to
+  /// do. One uncontended lock.
+  Pending pending() noexcept;
   /// Before blocking: makes the next cross-thread post or stop() interrupt Asio's reactor
-  /// (and so wake our wait). Returns false, and arms nothing, when handlers are already
-  /// queued or the context is stopped: the caller must run them instead of blocking.
-  bool arm() noexcept;
+  /// (and so wake our wait), and returns Pending::nothing. Arms nothing and returns what is
+  /// pending when handlers are already queued or the context is stopped: the caller must
+  /// act on them instead of blocking. The check and the arming are one critical section.
+  Pending arm() noexcept;
   /// After the wait: back to Asio's own state (no reactor thread to interrupt).
   void disarm() noexcept;
 
  private:
+  Pending pendingLocked() noexcept;  // under the scheduler's mutex
+
   asio::detail::scheduler& scheduler_;
   asio::detail::reactor& reactor_;
 };

@@ -65,22 +65,25 @@ void Loop::drive() {
     if (asioReady) {
       io_.poll();
       asioReady = false;
+      if (io_.stopped()) break;  // stopped by a handler, or before the poll
     }
-    if (io_.stopped()) break;
     runDeferred();
+    // Asio's queue is looked at every turn, under the lock arm() or pending() takes anyway:
+    // a handler posted from another thread while this thread was busy woke nothing (the
+    // reactor was not armed), and must not wait for a turn with nothing else to do.
     int timeout = 0;  // more callbacks queued: only look at the sockets
-    bool armed = false;
+    AsioHooks::Pending pending;
     if (deferred_.empty()) {
-      armed = asio.arm();
-      if (armed) {
-        timeout = -1;
-      } else {
-        asioReady = true;  // Asio has handlers queued (or is stopped): run them next
-      }
+      pending = asio.arm();
+      if (pending == AsioHooks::Pending::nothing) timeout = -1;
+    } else {
+      pending = asio.pending();
     }
+    if (pending == AsioHooks::Pending::stopped) break;
+    if (pending == AsioHooks::Pending::handlers) asioReady = true;
     ++turns_;
     if (poller_->wait(timeout)) asioReady = true;
-    if (armed) asio.disarm();
+    if (timeout == -1) asio.disarm();
   }
   driving_ = false;
   // Callbacks queued at the stop: a flush holds a reference to its connection, and so on.

@@ -13,6 +13,7 @@
 #include <asio/steady_timer.hpp>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <thread>
 #include <vector>
@@ -195,6 +196,44 @@ TEST(LoopDrive, PollerEventsAreDispatchedAndPostsRunAtTheTurnsEnd) {
   }));
   ::close(fds[0]);
   ::close(fds[1]);
+}
+
+TEST(LoopDrive, HandlersFromAnotherThreadRunWhileTheTurnsEndQueueStaysBusy) {
+  // A loop busy with its own end-of-turn callbacks never blocks, so it is never armed and
+  // a post from another thread wakes nothing: the loop must still look at Asio's queue
+  // every turn, not only on turns with nothing else to do (under load, those never come).
+  DrivenLoop driven;
+  constexpr std::uint64_t kChainLimit = 20000;  // turns the chain may keep the loop busy
+  std::uint64_t chainRuns = 0;
+  std::uint64_t turnsAtPost = 0;
+  std::uint64_t turnsAtRun = 0;
+  bool handlerRan = false;
+  std::promise<void> chainEnded;
+  auto ended = chainEnded.get_future();
+  std::function<void()> chain = [&] {
+    ++chainRuns;
+    if (chainRuns == 10) {
+      // Queued in Asio, from another thread, by the time this callback returns.
+      std::thread([&] {
+        driven.loop.post([&] {
+          turnsAtRun = driven.loop.turns();
+          handlerRan = true;
+        });
+      }).join();
+      turnsAtPost = driven.loop.turns();
+    }
+    if (handlerRan || chainRuns == kChainLimit) {
+      chainEnded.set_value();
+      return;
+    }
+    driven.loop.post(chain);  // re-queued every turn: the loop never idles
+  };
+  ASSERT_TRUE(driven.runOnLoop([&] { driven.loop.post(chain); }));
+  ASSERT_EQ(ended.wait_for(kMustHappenWithin), std::future_status::ready);
+  ASSERT_TRUE(driven.runOnLoop([] {}));
+  ASSERT_TRUE(handlerRan);
+  EXPECT_LE(turnsAtRun - turnsAtPost, 2u) << "the handler waited for the busy chain to end";
+  EXPECT_LT(chainRuns, kChainLimit);
 }
 
 TEST(LoopDrive, CallbacksQueuedAtTheStopStillRun) {
