@@ -1,6 +1,5 @@
 #include "aerie/protocol/handshake.hpp"
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <array>
@@ -9,6 +8,7 @@
 #include <random>
 
 #include "aerie/protocol/base64.hpp"
+#include "aerie/protocol/sha1.hpp"
 
 namespace aerie::protocol {
 namespace {
@@ -118,24 +118,12 @@ void appendHeader(std::string& out, std::string_view name, std::string_view valu
   out.append("\r\n");
 }
 
-struct MdCtxDeleter {
-  void operator()(EVP_MD_CTX* ctx) const noexcept { EVP_MD_CTX_free(ctx); }
-};
-
 }  // namespace
 
 std::string computeAcceptKey(std::string_view secWebSocketKey) {
   // Two updates instead of concatenating key + GUID: no temporary string, any key length.
-  std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
-  std::array<std::uint8_t, EVP_MAX_MD_SIZE> digest{};
-  unsigned int digestSize = 0;
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha1(), nullptr) != 1 ||
-      EVP_DigestUpdate(ctx.get(), secWebSocketKey.data(), secWebSocketKey.size()) != 1 ||
-      EVP_DigestUpdate(ctx.get(), kWebSocketGuid.data(), kWebSocketGuid.size()) != 1 ||
-      EVP_DigestFinal_ex(ctx.get(), digest.data(), &digestSize) != 1) {
-    return {};
-  }
-  return base64Encode(std::span<const std::uint8_t>(digest.data(), digestSize));
+  const Sha1::Digest digest = Sha1().update(secWebSocketKey).update(kWebSocketGuid).finish();
+  return base64Encode(std::span<const std::uint8_t>(digest.data(), digest.size()));
 }
 
 bool isValidClientKey(std::string_view key) noexcept {
