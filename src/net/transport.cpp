@@ -13,7 +13,6 @@ namespace aerie::net {
 namespace {
 constexpr std::size_t kCompactAbove = 64 * 1024;       // erase sent bytes beyond this...
 constexpr std::size_t kShrinkAbove = 4 * 1024 * 1024;  // ...free a drained buffer above this
-constexpr std::size_t kIdleKeep = 64 * 1024;           // an idle buffer keeps this much
 constexpr std::size_t kTlsFilePiece = 64 * 1024;       // a file goes through TLS in these
 constexpr std::size_t kSendfileMax = 1 << 30;
 }  // namespace
@@ -177,12 +176,19 @@ void Transport::compact() noexcept {
 
 void Transport::trimIdle() {
   if (std::exchange(wroteSinceTick_, false)) return;
-  if (buffered() == 0 && out_.capacity() > kIdleKeep) {
-    out_.clear();
-    outHead_ = 0;
-    out_.shrink_to_fit();
-  }
+  // A whole tick without writes: the connection is idle, and most connections of a large
+  // server are. Its buffer (the 101 response's, at least) goes back to malloc, so an idle
+  // connection holds no output buffer at all (issue 10, memory per idle connection); a
+  // busy one keeps its buffer from turn to turn and never reaches this.
+  releaseIfDrained();
   if (files_ && files_->slices.empty()) files_.reset();
+}
+
+void Transport::releaseIfDrained() noexcept {
+  if (buffered() == 0 && out_.capacity() > std::string().capacity()) {
+    std::string().swap(out_);
+    outHead_ = 0;
+  }
 }
 
 void Transport::discardOutput() noexcept {

@@ -140,22 +140,22 @@ void WebsocketApp::open(Connection& connection, std::any handshakeData, std::str
   const unsigned worker = connection.worker().index();
   const ClientId id =
       (nextSequence_.fetch_add(1, std::memory_order_relaxed) << kWorkerBits) | worker;
-  auto stats = std::make_shared<ClientStats>();
-  stats->connectedAt.store(Worker::unixNow(), std::memory_order_relaxed);
-  if (deflate) stats->extensions = protocol::formatDeflateParameters(*deflate);
-  log::debug("client {} ({}): open, permessage-deflate {}", id, connection.remoteAddress(),
-             deflate ? stats->extensions : std::string("not in use"));
+  ClientStats* stats;
   {
     std::lock_guard lock(registryMutex_);
-    registry_.emplace(id, stats);
+    stats = &registry_.try_emplace(id).first->second;
+    stats->connectedAt.store(Worker::unixNow(), std::memory_order_relaxed);
+    if (deflate) stats->setDeflate(*deflate);
   }
-  auto session =
-      std::make_unique<WsSession>(connection, shared_from_this(), id, std::move(stats), deflate);
+  log::debug("client {} ({}): open, permessage-deflate {}", id, connection.remoteAddress(),
+             deflate ? protocol::formatDeflateParameters(*deflate) : std::string("not in use"));
+  auto session = std::make_unique<WsSession>(connection, shared_from_this(), id, *stats, deflate);
   WsSession& ref = *session;
   ref.setPending(std::move(pendingBytes));
   local_[worker].sessions.emplace(id, &ref);
   connection.setSession(std::move(session));
-  connection.pauseReading();  // until onOpen finished: messages follow onOpen
+  connection.flushAndRelease();  // the 101: most clients are quiet for a while now
+  connection.pauseReading();     // until onOpen finished: messages follow onOpen
   runOnOpen(id, std::move(handshakeData)).start();
 }
 
@@ -203,9 +203,9 @@ void WebsocketApp::closed(ClientId client, unsigned worker, bool opening, std::u
   {
     std::lock_guard lock(registryMutex_);
     if (auto it = registry_.find(client); it != registry_.end()) {
-      it->second->closedAt.store(Worker::unixNow(), std::memory_order_relaxed);
-      it->second->closeCode = code;
-      it->second->closeReason = reason;
+      it->second.closedAt.store(Worker::unixNow(), std::memory_order_relaxed);
+      it->second.closeCode = code;
+      if (!reason.empty()) it->second.closeReason = std::make_unique<std::string>(reason);
     }
   }
   if (opening) {
@@ -452,16 +452,21 @@ std::optional<ws::ClientInfo> WebsocketApp::getInfo(ClientId client) const {
   std::lock_guard lock(registryMutex_);
   auto it = registry_.find(client);
   if (it == registry_.end()) return std::nullopt;
-  return it->second->snapshot();
+  return it->second.snapshot();
 }
 
 std::vector<ClientId> WebsocketApp::getClients() const {
-  std::lock_guard lock(registryMutex_);
   std::vector<ClientId> clients;
-  clients.reserve(registry_.size());
-  for (const auto& [id, stats] : registry_) {
-    if (stats->closedAt.load(std::memory_order_relaxed) == 0) clients.push_back(id);
+  {
+    std::lock_guard lock(registryMutex_);
+    clients.reserve(registry_.size());
+    for (const auto& [id, stats] : registry_) {
+      if (stats.closedAt.load(std::memory_order_relaxed) == 0) clients.push_back(id);
+    }
   }
+  // Ids grow with each connection: sorted, they come in the order the clients connected
+  // (on each worker), as the ordered registry gave them before it became a hash map.
+  std::sort(clients.begin(), clients.end());
   return clients;
 }
 

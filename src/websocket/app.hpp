@@ -105,7 +105,10 @@ class WebsocketApp final : public ws::Endpoint,
   };
   std::vector<Local> local_;  // per worker, touched by that worker's thread only
   mutable std::mutex registryMutex_;
-  std::map<ClientId, std::shared_ptr<ClientStats>> registry_;  // all clients, for getInfo
+  // All clients, for getInfo, until their onClose finished. The stats live in the map's
+  // nodes (one allocation per client; nodes do not move on rehash): a session holds a
+  // pointer to its stats and stops using it when it reports its close (closed()).
+  std::unordered_map<ClientId, ClientStats> registry_;
 };
 
 }  // namespace aerie::detail

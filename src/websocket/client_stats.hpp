@@ -1,12 +1,15 @@
 // Per-client counters, written by the client's thread and read by getInfo() from any
 // thread: relaxed atomics (plain moves on x86), no lock on the hot path. The close code
-// and reason are written once, under the registry's mutex.
+// and reason are written once, under the registry's mutex. They live in the app's
+// registry, in the map's node itself (one allocation per client for both).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 
+#include "aerie/protocol/permessage_deflate.hpp"
 #include "aerie/websocket/client_info.hpp"
 
 namespace aerie::detail {
@@ -16,11 +19,35 @@ struct ClientStats {
       messagesRead{0}, messagesSent{0};
   std::atomic<std::int64_t> connectedAt{0}, closedAt{0}, lastReadAt{0}, lastSentAt{0},
       lastDataReadAt{0}, lastDataSentAt{0};
-  // Guarded by the registry mutex.
+  // Guarded by the registry mutex. The reason is allocated only when there is one: most
+  // clients never close with a reason, and every idle client carries this struct.
+  std::unique_ptr<std::string> closeReason;
   std::uint16_t closeCode = 0;
-  std::string closeReason;
-  // Set before the stats are shared, never changed: no guard needed.
-  std::string extensions;
+  // Set before the stats are shared, never changed: no guard needed. The negotiated
+  // permessage-deflate parameters in 5 bytes (not std::optional's 16), formatted only
+  // when getInfo() asks.
+  struct Deflate {
+    bool negotiated = false;
+    bool serverNoContextTakeover = false;
+    bool clientNoContextTakeover = false;
+    std::uint8_t serverMaxWindowBits = 0;
+    std::uint8_t clientMaxWindowBits = 0;
+  } deflate;
+
+  void setDeflate(const protocol::DeflateParameters& parameters) noexcept {
+    deflate = {true, parameters.serverNoContextTakeover, parameters.clientNoContextTakeover,
+               static_cast<std::uint8_t>(parameters.serverMaxWindowBits),
+               static_cast<std::uint8_t>(parameters.clientMaxWindowBits)};
+  }
+  std::string extensions() const {
+    if (!deflate.negotiated) return {};
+    protocol::DeflateParameters parameters;
+    parameters.serverNoContextTakeover = deflate.serverNoContextTakeover;
+    parameters.clientNoContextTakeover = deflate.clientNoContextTakeover;
+    parameters.serverMaxWindowBits = deflate.serverMaxWindowBits;
+    parameters.clientMaxWindowBits = deflate.clientMaxWindowBits;
+    return protocol::formatDeflateParameters(parameters);
+  }
 
   /// Single-writer increment: cheaper than fetch_add, exact because one thread writes.
   static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept {
@@ -42,8 +69,8 @@ struct ClientStats {
     info.lastDataReadAt = lastDataReadAt.load(std::memory_order_relaxed);
     info.lastDataSentAt = lastDataSentAt.load(std::memory_order_relaxed);
     info.closeCode = closeCode;
-    info.closeReason = closeReason;
-    info.extensions = extensions;
+    if (closeReason) info.closeReason = *closeReason;
+    info.extensions = extensions();
     return info;
   }
 };

@@ -43,12 +43,11 @@ void WsParserSink::onClose(std::uint16_t code, std::string_view reason) {
 }
 
 WsSession::WsSession(Connection& connection, std::shared_ptr<WebsocketApp> app, ClientId id,
-                     std::shared_ptr<ClientStats> stats,
-                     std::optional<protocol::DeflateParameters> deflate)
+                     ClientStats& stats, std::optional<protocol::DeflateParameters> deflate)
     : connection_(connection),
       app_(std::move(app)),
       id_(id),
-      stats_(std::move(stats)),
+      stats_(&stats),
       parser_(sink_, protocol::parserOptionsFor(app_->options(), protocol::Role::Server,
                                                 deflate.has_value())),
       deflate_(deflate) {
@@ -618,6 +617,10 @@ void WsSession::onClosed() {
     });
     cold_->drainWaiters.clear();
   }
+  // The registry frees the stats once onClose finished, which may be before this session
+  // is gone (a flush at teardown still counts bytes): count into a scratch copy from now.
+  static thread_local ClientStats afterClose;
+  stats_ = &afterClose;
   app_->closed(id_, connection_.worker().index(), opening_, closeCode_,
                cold_ ? std::move(cold_->closeReason) : std::string());
 }

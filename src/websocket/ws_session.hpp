@@ -41,8 +41,7 @@ struct WsParserSink {
 class WsSession final : public Session, public ws::detail::MessageFlow {
  public:
   WsSession(Connection& connection, std::shared_ptr<WebsocketApp> app, ClientId id,
-            std::shared_ptr<ClientStats> stats,
-            std::optional<protocol::DeflateParameters> deflate = std::nullopt);
+            ClientStats& stats, std::optional<protocol::DeflateParameters> deflate = std::nullopt);
   ~WsSession() override;
 
   ClientId id() const noexcept { return id_; }
@@ -122,7 +121,9 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
   Connection& connection_;
   std::shared_ptr<WebsocketApp> app_;
   ClientId id_;
-  std::shared_ptr<ClientStats> stats_;
+  // In the app's registry, which keeps it until onClose finished; onClosed() points it at
+  // a scratch copy before it reports the close.
+  ClientStats* stats_;
   WsParserSink sink_{this};
   protocol::Parser<WsParserSink> parser_;
   // permessage-deflate, when negotiated.
