@@ -24,7 +24,7 @@ using protocol::Opcode;
 
 namespace {
 
-constexpr unsigned kWorkerBits = 8;  // ClientId = sequence << 8 | worker index
+constexpr unsigned kWorkerBits = WebsocketApp::kClientIdWorkerBits;
 constexpr ClientId kWorkerMask = (ClientId{1} << kWorkerBits) - 1;
 
 unsigned workerOf(ClientId client) noexcept {
@@ -152,7 +152,7 @@ void WebsocketApp::open(Connection& connection, std::any handshakeData, std::str
   auto session = std::make_unique<WsSession>(connection, shared_from_this(), id, *stats, deflate);
   WsSession& ref = *session;
   ref.setPending(std::move(pendingBytes));
-  local_[worker].sessions.emplace(id, &ref);
+  local_[worker].sessions.insert(&ref);
   connection.setSession(std::move(session));
   connection.flushAndRelease();  // the 101: most clients are quiet for a while now
   connection.pauseReading();     // until onOpen finished: messages follow onOpen
@@ -168,8 +168,8 @@ Task<> WebsocketApp::runOnOpen(ClientId client, std::any handshakeData) {
     failClient(client, "onOpen", std::current_exception());
   }
   Local& local = local_[workerOf(client)];
-  if (auto it = local.sessions.find(client); it != local.sessions.end()) {
-    it->second->opened();
+  if (WsSession* session = local.sessions.find(client)) {
+    session->opened();
     co_return;
   }
   if (auto it = local.closedWhileOpening.find(client); it != local.closedWhileOpening.end()) {
@@ -242,9 +242,7 @@ WsSession* WebsocketApp::localSession(ClientId client) const noexcept {
   Worker* worker = Worker::current();
   if (worker == nullptr || worker->index() != workerOf(client)) return nullptr;
   if (&worker->server().facade() != server_ || workerOf(client) >= local_.size()) return nullptr;
-  const auto& sessions = local_[workerOf(client)].sessions;
-  auto it = sessions.find(client);
-  return it == sessions.end() ? nullptr : it->second;
+  return local_[workerOf(client)].sessions.find(client);
 }
 
 template <class F>
@@ -383,15 +381,15 @@ ws::SendAwaitable WebsocketApp::fanOut(Opcode opcode, std::string data, std::vec
       std::vector<WsSession*> targets;
       if (exclude) {
         targets.reserve(local.sessions.size());
-        for (auto& [id, session] : local.sessions) {
-          if (!std::binary_search(shared->begin(), shared->end(), id)) targets.push_back(session);
-        }
+        local.sessions.forEach([&](WsSession* session) {
+          if (!std::binary_search(shared->begin(), shared->end(), session->id())) {
+            targets.push_back(session);
+          }
+        });
       } else {
         for (ClientId id : *shared) {
           if (workerOf(id) != index) continue;
-          if (auto it = local.sessions.find(id); it != local.sessions.end()) {
-            targets.push_back(it->second);
-          }
+          if (WsSession* session = local.sessions.find(id)) targets.push_back(session);
         }
       }
       for (WsSession* session : targets)

@@ -21,6 +21,7 @@
 #include "aerie/websocket/handler.hpp"
 #include "aerie/websocket/options.hpp"
 #include "websocket/client_stats.hpp"
+#include "websocket/session_index.hpp"
 
 namespace aerie::detail {
 
@@ -31,6 +32,9 @@ class WebsocketApp final : public ws::Endpoint,
                            public ServerObserver,
                            public std::enable_shared_from_this<WebsocketApp> {
  public:
+  /// ClientId = sequence << kClientIdWorkerBits | the index of the client's worker.
+  static constexpr unsigned kClientIdWorkerBits = 8;
+
   WebsocketApp(std::shared_ptr<ws::Handler> handler, ws::Options options);
 
   /// The responder: validates the upgrade request, asks onHandshake, accepts.
@@ -99,7 +103,7 @@ class WebsocketApp final : public ws::Endpoint,
   std::atomic<std::size_t> sharedDeflateClients_{0};
   std::atomic<std::uint64_t> nextSequence_{1};
   struct Local {
-    std::unordered_map<ClientId, WsSession*> sessions;
+    SessionIndex<WsSession> sessions{kClientIdWorkerBits};
     // Clients that went away while onOpen ran: onClose follows onOpen.
     std::unordered_map<ClientId, std::pair<std::uint16_t, std::string>> closedWhileOpening;
   };
