@@ -14,6 +14,11 @@ enum class Level { Debug, Info, Warn, Error };
 /// Messages below this level are dropped (AERIE_LOG=debug|info|warn|error, default info).
 Level threshold() noexcept;
 void write(Level level, std::string_view message) noexcept;
+/// For a debug line whose arguments cost something to make (they are evaluated before
+/// debug() can drop the line).
+inline bool debugEnabled() noexcept {
+  return threshold() <= Level::Debug;
+}
 
 template <class... Args>
 void debug(fmt::format_string<Args...> format, Args&&... args) {

@@ -9,11 +9,8 @@
 
 namespace aerie::detail {
 
-Connection::Connection(Worker& worker, int fd, std::string remoteAddress, std::string remoteIp)
-    : worker_(worker),
-      transport_(fd),
-      remoteAddress_(std::move(remoteAddress)),
-      remoteIp_(std::move(remoteIp)) {
+Connection::Connection(Worker& worker, int fd, net::PeerAddress peer)
+    : worker_(worker), transport_(fd), peer_(peer) {
   try {
     worker_.loop().poller().add(fd, *this);
   } catch (...) {
@@ -119,7 +116,7 @@ void Connection::onReadable() {
         break;
       }
       // A plain-HTTP request on a TLS port, a failed handshake, a corrupt record.
-      log::info("{}: TLS {}: {} -> closing", remoteAddress_,
+      log::info("{}: TLS {}: {} -> closing", remoteAddress(),
                 tlsHandshakeDone() ? "error" : "handshake failed", transport_.tls()->error());
       eofSeen_ = true;
       if (session_) session_->onEof();
@@ -219,7 +216,7 @@ void Connection::onWritable() {
 }
 
 void Connection::writeFailed() {
-  log::debug("connection {}: send failed: {}", remoteAddress_, transport_.errorText());
+  log::debug("connection {}: send failed: {}", remoteAddress(), transport_.errorText());
   transport_.discardOutput();
   eofSeen_ = true;
   if (session_) session_->onEof();

@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "net/loop.hpp"
+#include "net/peer_address.hpp"
 #include "net/tls.hpp"
 #include "net/transport.hpp"
 
@@ -49,14 +50,15 @@ class Session {
 
 class Connection final : public net::PollClient {
  public:
-  Connection(Worker& worker, int fd, std::string remoteAddress, std::string remoteIp);
+  Connection(Worker& worker, int fd, net::PeerAddress peer);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
   Worker& worker() noexcept { return worker_; }
-  const std::string& remoteAddress() const noexcept { return remoteAddress_; }
-  const std::string& remoteIp() const noexcept { return remoteIp_; }
+  /// The peer, formatted ("192.0.2.1:443"): for log lines; HttpSession keeps a copy.
+  std::string remoteAddress() const { return peer_.text(); }
+  const net::PeerAddress& peer() const noexcept { return peer_; }
 
   void setSession(std::unique_ptr<Session> session);
   /// Speaks TLS from now on (before the first read). `owner` keeps the contexts alive.
@@ -140,8 +142,7 @@ class Connection final : public net::PollClient {
 
   Worker& worker_;
   net::Transport transport_;
-  std::string remoteAddress_;
-  std::string remoteIp_;
+  net::PeerAddress peer_;
   std::unique_ptr<Session> session_;
   std::shared_ptr<const void> tlsOwner_;
   std::size_t lowWaterMark_ = 0;

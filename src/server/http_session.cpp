@@ -31,6 +31,7 @@ thread_local http::DateCache dateCache;
 HttpSession::HttpSession(ServerImpl& server, Connection& connection)
     : server_(server),
       connection_(connection),
+      remoteAddress_(connection.remoteAddress()),
       parser_(limitsFrom(server.options())),
       idleSince_(Worker::steadyNow()) {}
 
@@ -116,7 +117,7 @@ bool HttpSession::process(const char* data, std::size_t size) {
 void HttpSession::startResponse() {
   // No allocation on a keep-alive connection: the request reuses the previous one's storage.
   parser_.handHeadTo(request_.mutableHead());
-  request_.prepare(connection_.remoteAddress());
+  request_.prepare(remoteAddress_);
   request_.setBodySource(this, parser_.contentLength(), parser_.maxBodySize());
   bodyDone_ = parser_.bodyKind() == http::RequestParser::BodyKind::None ||
               parser_.contentLength() == std::optional<std::uint64_t>(0);

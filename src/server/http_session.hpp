@@ -76,6 +76,7 @@ class HttpSession final : public Session, public http::BodySink, public http::Bo
 
   ServerImpl& server_;
   Connection& connection_;
+  std::string remoteAddress_;  // formatted once, for every request on the connection
   http::RequestParser parser_;
   // One of each per connection, reused: a keep-alive request allocates nothing for them
   // (the request head's storage alternates with the parser's, see startResponse()).

@@ -223,8 +223,9 @@ std::string ServerImpl::ipKey(const std::string& ip) const {
   return std::string(text) + "/56";
 }
 
-void ServerImpl::accepted(Worker& worker, int fd, std::string remoteAddress, std::string remoteIp) {
+void ServerImpl::accepted(Worker& worker, int fd, net::PeerAddress peer) {
   const char* refusal = nullptr;
+  const std::string remoteIp = peer.ip();
   if (state() != Server::State::Started) {
     refusal = "server stopping";
   } else if (connections_.load(std::memory_order_relaxed) >= options_.maxConnections) {
@@ -239,7 +240,7 @@ void ServerImpl::accepted(Worker& worker, int fd, std::string remoteAddress, std
     }
   }
   if (refusal != nullptr) {
-    log::warn("refusing {}: {} (503)", remoteAddress, refusal);
+    log::warn("refusing {}: {} (503)", peer.text(), refusal);
     static constexpr std::string_view response =
         "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
     [[maybe_unused]] auto n = ::send(fd, response.data(), response.size(), MSG_NOSIGNAL);
@@ -255,7 +256,7 @@ void ServerImpl::accepted(Worker& worker, int fd, std::string remoteAddress, std
   if (tls) {
     channel = net::TlsChannel::accept(tls->defaultContext(), fd);
     if (!channel) {
-      log::error("refusing {}: cannot create a TLS session: {}", remoteAddress,
+      log::error("refusing {}: cannot create a TLS session: {}", peer.text(),
                  net::takeOpenSslError());
       ::close(fd);
       connectionClosedFor(remoteIp);
@@ -263,7 +264,7 @@ void ServerImpl::accepted(Worker& worker, int fd, std::string remoteAddress, std
     }
   }
   connections_.fetch_add(1, std::memory_order_relaxed);
-  auto* connection = new Connection(worker, fd, std::move(remoteAddress), std::move(remoteIp));
+  auto* connection = new Connection(worker, fd, peer);
   if (channel) connection->enableTls(std::move(channel), std::move(tls));
   connection->setSession(std::make_unique<HttpSession>(*this, *connection));
   connection->resumeReading();
@@ -271,7 +272,7 @@ void ServerImpl::accepted(Worker& worker, int fd, std::string remoteAddress, std
 
 void ServerImpl::connectionClosed(Connection& connection) {
   connections_.fetch_sub(1, std::memory_order_relaxed);
-  connectionClosedFor(connection.remoteIp());
+  connectionClosedFor(connection.peer().ip());
 }
 
 void ServerImpl::connectionClosedFor(const std::string& remoteIp) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "aerie/server/server.hpp"
+#include "net/peer_address.hpp"
 
 namespace aerie::detail {
 
@@ -38,7 +39,7 @@ class ServerImpl {
   Worker& worker(unsigned index) noexcept { return *workers_[index]; }
 
   /// A new socket on `worker`: applies connection limits, then starts an HTTP session.
-  void accepted(Worker& worker, int fd, std::string remoteAddress, std::string remoteIp);
+  void accepted(Worker& worker, int fd, net::PeerAddress peer);
   void connectionClosed(Connection& connection);
   /// Host::encrypt()'s certificates, read again (SIGHUP); throws and keeps the old ones.
   void reloadTls();

@@ -28,23 +28,6 @@ void refreshClocks() noexcept {
 }
 
 /// "1.2.3.4:5", "[::1]:5"; `ip` gets the bare address (for per-IP limits).
-std::string describePeer(const sockaddr_storage& peer, bool isUnix, std::string& ip) {
-  char text[INET6_ADDRSTRLEN] = {};
-  if (isUnix) {
-    ip = "unix";
-    return "unix";
-  }
-  if (peer.ss_family == AF_INET) {
-    const auto& in = reinterpret_cast<const sockaddr_in&>(peer);
-    inet_ntop(AF_INET, &in.sin_addr, text, sizeof text);
-    ip = text;
-    return ip + ":" + std::to_string(ntohs(in.sin_port));
-  }
-  const auto& in6 = reinterpret_cast<const sockaddr_in6&>(peer);
-  inet_ntop(AF_INET6, &in6.sin6_addr, text, sizeof text);
-  ip = text;
-  return "[" + ip + "]:" + std::to_string(ntohs(in6.sin6_port));
-}
 
 }  // namespace
 
@@ -136,9 +119,8 @@ void Worker::onAcceptable(Listener& listener) {
       const int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
-    std::string ip;
-    std::string remote = describePeer(peer, listener.isUnix, ip);
-    server_.accepted(*this, fd, std::move(remote), std::move(ip));
+    server_.accepted(*this, fd,
+                     listener.isUnix ? net::PeerAddress() : net::PeerAddress::fromSockaddr(peer));
   }
 }
 

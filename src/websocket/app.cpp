@@ -147,8 +147,10 @@ void WebsocketApp::open(Connection& connection, std::any handshakeData, std::str
     stats->connectedAt.store(Worker::unixNow(), std::memory_order_relaxed);
     if (deflate) stats->setDeflate(*deflate);
   }
-  log::debug("client {} ({}): open, permessage-deflate {}", id, connection.remoteAddress(),
-             deflate ? protocol::formatDeflateParameters(*deflate) : std::string("not in use"));
+  if (log::debugEnabled()) {
+    log::debug("client {} ({}): open, permessage-deflate {}", id, connection.remoteAddress(),
+               deflate ? protocol::formatDeflateParameters(*deflate) : std::string("not in use"));
+  }
   auto session = std::make_unique<WsSession>(connection, shared_from_this(), id, *stats, deflate);
   WsSession& ref = *session;
   ref.setPending(std::move(pendingBytes));
