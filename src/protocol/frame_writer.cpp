@@ -27,9 +27,21 @@ std::size_t writeFrame(char* out, Opcode opcode, std::span<const char> payload, 
 
 void appendFrame(std::string& out, Opcode opcode, std::span<const char> payload, bool fin,
                  bool rsv1, const MaskKey* mask) {
-  const std::size_t start = out.size();
-  out.resize(start + frameHeaderSize(payload.size(), mask != nullptr) + payload.size());
-  writeFrame(out.data() + start, opcode, payload, fin, rsv1, mask);
+  // Appended, not resized then written: resize() would first zero-fill the payload's
+  // room (a 64 KiB echo spent 3.6 % of the server's CPU in that memset).
+  FrameHeader header;
+  header.fin = fin;
+  header.rsv1 = rsv1;
+  header.opcode = opcode;
+  header.masked = mask != nullptr;
+  if (mask != nullptr) header.maskKey = *mask;
+  header.payloadLength = payload.size();
+  char encoded[kMaxFrameHeaderSize];
+  out.append(encoded, encodeFrameHeader(header, encoded));
+  if (payload.empty()) return;
+  const std::size_t at = out.size();
+  out.append(payload.data(), payload.size());
+  if (mask != nullptr) applyMask(out.data() + at, payload.size(), *mask);
 }
 
 std::size_t appendMessage(std::string& out, Opcode opcode, std::span<const char> payload,
@@ -57,21 +69,19 @@ std::size_t appendMessage(std::string& out, Opcode opcode, std::span<const char>
   const std::size_t frames = total == 0 ? 1 : (total + frameSize - 1) / frameSize;
   const bool masked = masks != nullptr;
 
-  // Size everything first: one resize, then frames are written in place.
+  // Size everything first: one allocation at most, then the frames are appended.
   std::size_t wireSize = total;
   if (frames > 1) wireSize += (frames - 1) * frameHeaderSize(frameSize, masked);
   wireSize += frameHeaderSize(total - (frames - 1) * frameSize, masked);
-  std::size_t pos = out.size();
-  out.resize(pos + wireSize);
+  if (out.capacity() - out.size() < wireSize) out.reserve(out.size() + wireSize);
 
   std::size_t offset = 0;
   for (std::size_t i = 0; i < frames; ++i) {
     const std::size_t n = i + 1 == frames ? total - offset : frameSize;
     MaskKey key{};
     if (masked) key = masks->next();
-    pos += writeFrame(out.data() + pos, i == 0 ? opcode : Opcode::Continuation,
-                      payload.subspan(offset, n), i + 1 == frames, compressed && i == 0,
-                      masked ? &key : nullptr);
+    appendFrame(out, i == 0 ? opcode : Opcode::Continuation, payload.subspan(offset, n),
+                i + 1 == frames, compressed && i == 0, masked ? &key : nullptr);
     offset += n;
   }
   if (scratch.capacity() > kMaxRetainedScratch) std::string().swap(scratch);
