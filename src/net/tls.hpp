@@ -88,6 +88,9 @@ class TlsChannel {
   std::string alpn() const;
   std::string version() const;
   SSL* ssl() const noexcept { return ssl_; }
+  /// Keeps `owner` (what holds the SSL_CTX: a server's certificates) alive as long as this
+  /// channel: here rather than beside it in every connection, which is plain TCP mostly.
+  void keepAlive(std::shared_ptr<const void> owner) noexcept { owner_ = std::move(owner); }
 
  private:
   explicit TlsChannel(SSL* ssl) noexcept : ssl_(ssl) {}
@@ -95,6 +98,7 @@ class TlsChannel {
 
   SSL* ssl_;
   std::string error_;
+  std::shared_ptr<const void> owner_;
 };
 
 }  // namespace aerie::net

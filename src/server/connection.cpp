@@ -36,7 +36,7 @@ void Connection::setSession(std::unique_ptr<Session> session) {
 void Connection::enableTls(std::unique_ptr<net::TlsChannel> tls,
                            std::shared_ptr<const void> owner) {
   transport_.setTls(std::move(tls));
-  tlsOwner_ = std::move(owner);
+  transport_.tls()->keepAlive(std::move(owner));
 }
 
 void Connection::resumeReading() {

@@ -144,7 +144,6 @@ class Connection final : public net::PollClient {
   net::Transport transport_;
   net::PeerAddress peer_;
   std::unique_ptr<Session> session_;
-  std::shared_ptr<const void> tlsOwner_;
   std::size_t lowWaterMark_ = 0;
   std::uint64_t bytesRead_ = 0;
   std::chrono::steady_clock::time_point closeDeadline_{};

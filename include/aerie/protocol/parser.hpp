@@ -32,8 +32,8 @@
 namespace aerie::protocol {
 
 struct ParserOptions {
-  /// Role::Server: incoming (client) frames MUST be masked; Role::Client: MUST NOT be.
-  Role role = Role::Server;
+  // (The 64-bit limits come first: with the one-byte fields after them the struct is 24
+  // bytes, not 32, in every connection's parser.)
   /// Largest accepted data frame payload, checked from the header before the payload
   /// arrives (1009). 0 = unlimited. Control frames are capped at 125 bytes by the RFC. A
   /// frame of a transformed (compressed) message may exceed it by deflate's block overhead
@@ -43,6 +43,8 @@ struct ParserOptions {
   /// each frame header arrives; for a message a transform decodes, the transform's output,
   /// checked as it is produced. 0 = unlimited.
   std::uint64_t maxMessageSize = 0;
+  /// Role::Server: incoming (client) frames MUST be masked; Role::Client: MUST NOT be.
+  Role role = Role::Server;
   /// Validate text messages as UTF-8 (1007). Close reasons are always validated.
   bool validateUtf8 = true;
   /// Reject binary messages (1003).
@@ -154,37 +156,39 @@ class Parser {
   ProtocolError deliverControl(const char* data, std::size_t size) noexcept;
   ProtocolError writeTransformed(std::span<const char> data) noexcept;
 
+  // Ordered by size, so that the parser every connection holds has no padding holes.
   Sink& sink_;
   ParserOptions options_;
   PayloadTransform* transform_ = nullptr;
   TransformSink transformSink_{*this};
-
-  State state_ = State::Header;
+  // The failure once state_ is Failed; before that, an error a transform's write() met
+  // (cleared at each message's start): one field for both, as they never overlap.
   ProtocolError error_;
 
   // Current frame.
   FrameHeader frame_;
   std::uint64_t remaining_ = 0;  // payload bytes of the current frame still to come
-  std::size_t maskOffset_ = 0;
 
   // Current data message.
-  bool inMessage_ = false;
-  bool messageCompressed_ = false;
-  bool messageTransformed_ = false;  // compressed and a transform was set at its start
-  bool validateText_ = false;
   std::uint64_t messageLength_ = 0;  // counted against maxMessageSize
-  Utf8Validator utf8_;
-  ProtocolError transformError_;
 
   std::uint64_t framesParsed_ = 0;
   std::uint64_t messagesParsed_ = 0;
 
-  std::uint8_t headerLen_ = 0;
-  std::uint8_t controlLen_ = 0;
-  char header_[kMaxFrameHeaderSize];
   // A control frame split over several reads is gathered here: allocated the first time
   // that happens (rarely), not held by every idle connection (125 bytes each).
   std::unique_ptr<char[]> control_;
+
+  Utf8Validator utf8_;  // of the current data message
+  State state_ = State::Header;
+  std::uint8_t maskOffset_ = 0;  // where the mask key stands in the current frame (0-3)
+  std::uint8_t headerLen_ = 0;
+  std::uint8_t controlLen_ = 0;
+  bool inMessage_ = false;
+  bool messageCompressed_ = false;
+  bool messageTransformed_ = false;  // compressed and a transform was set at its start
+  bool validateText_ = false;
+  char header_[kMaxFrameHeaderSize];
 };
 
 template <ParserSink Sink>
@@ -303,7 +307,7 @@ ProtocolError Parser<Sink>::beginFrame() noexcept {
       validateText_ =
           h.opcode == Opcode::Text && options_.validateUtf8 && (transformed || !messageCompressed_);
       utf8_.reset();
-      transformError_ = {};
+      error_ = {};
       sink_.onMessageBegin(h.opcode, h.rsv1);
     }
   }
@@ -316,7 +320,7 @@ ProtocolError Parser<Sink>::beginFrame() noexcept {
 template <ParserSink Sink>
 ProtocolError Parser<Sink>::onPayload(char* data, std::size_t size) noexcept {
   if (frame_.masked && size != 0) {
-    maskOffset_ = applyMask(data, size, frame_.maskKey, maskOffset_);
+    maskOffset_ = static_cast<std::uint8_t>(applyMask(data, size, frame_.maskKey, maskOffset_));
   }
   remaining_ -= size;
   const bool frameDone = remaining_ == 0;
@@ -336,7 +340,7 @@ ProtocolError Parser<Sink>::onPayload(char* data, std::size_t size) noexcept {
   if (messageTransformed_) {
     if (size != 0 || fin) {
       ProtocolError error = transform_->transform({data, size}, fin, transformSink_);
-      if (!error) error = transformError_;  // in case the transform ignored write()'s error
+      if (!error) error = error_;  // in case the transform ignored write()'s error
       if (error) return error;
     }
     if (fin) {
@@ -400,7 +404,7 @@ ProtocolError Parser<Sink>::deliverControl(const char* data, std::size_t size) n
 
 template <ParserSink Sink>
 ProtocolError Parser<Sink>::writeTransformed(std::span<const char> data) noexcept {
-  if (transformError_) return transformError_;
+  if (error_) return error_;
   if (data.empty()) return {};
   // The first offending byte decides the error, whatever the transform's write sizes:
   // invalid UTF-8 within the limit is 1007 even when the same write also crosses it.
@@ -409,12 +413,12 @@ ProtocolError Parser<Sink>::writeTransformed(std::span<const char> data) noexcep
   const bool tooBig = data.size() > room;
   const std::size_t fits = tooBig ? static_cast<std::size_t>(room) : data.size();
   if (validateText_ && !utf8_.feed(data.data(), fits)) {
-    transformError_ = {close_code::InvalidPayload, "invalid UTF-8 in a text message"};
-    return transformError_;
+    error_ = {close_code::InvalidPayload, "invalid UTF-8 in a text message"};
+    return error_;
   }
   if (tooBig) {
-    transformError_ = {close_code::MessageTooBig, "message too big"};
-    return transformError_;
+    error_ = {close_code::MessageTooBig, "message too big"};
+    return error_;
   }
   messageLength_ += data.size();
   sink_.onMessageData(data, false);
