@@ -127,7 +127,6 @@ class Connection final : public net::PollClient {
   // Intrusive list of the worker's connections.
   Connection* prev = nullptr;
   Connection* next = nullptr;
-  bool flushQueued = false;
 
  private:
   void onEvents(std::uint32_t events) override;
@@ -143,11 +142,11 @@ class Connection final : public net::PollClient {
   Worker& worker_;
   net::Transport transport_;
   net::PeerAddress peer_;
+  unsigned refs_ = 1;  // the worker's list holds one until close() (beside the 20-byte peer)
   std::unique_ptr<Session> session_;
   std::size_t lowWaterMark_ = 0;
   std::uint64_t bytesRead_ = 0;
   std::chrono::steady_clock::time_point closeDeadline_{};
-  unsigned refs_ = 1;         // the worker's list holds one until close()
   bool readArmed_ = false;    // waits for a read event (or a read is scheduled)
   bool writeArmed_ = false;   // waits for a write event (a send saw EAGAIN)
   bool readReady_ = false;    // a read event came while not armed: read at the next arm
@@ -157,6 +156,10 @@ class Connection final : public net::PollClient {
   bool writeShut_ = false;
   bool closed_ = false;
   bool eofSeen_ = false;
+
+ public:
+  // With the flags above rather than beside the list pointers: no padding hole.
+  bool flushQueued = false;  // in the worker's list of connections to flush this turn
 };
 
 }  // namespace aerie::detail

@@ -131,7 +131,6 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
   std::unique_ptr<protocol::MessageInflater> inflater_;
   std::unique_ptr<protocol::MessageDeflater> deflater_;  // dedicated mode only
   std::shared_ptr<ws::detail::MessageState> message_;    // in progress
-  bool messageDispatched_ = false;
 
   // Streamed messages: while one is unfinished, everything else for this client waits
   // here (frames of two messages must not interleave).
@@ -178,13 +177,15 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
   bool rateLimited_ = false;
   bool streamPaused_ = false;  // a streaming reader has streamWindow bytes waiting
   bool peerFinished_ = false;  // the client sent FIN/RST while reading was paused
+  bool messageDispatched_ = false;
+  // (The flags above fill 8 bytes; the code and the ping count share the next 8.)
   std::uint16_t closeCode_ = protocol::close_code::Abnormal;
+  std::uint32_t unansweredPings_ = 0;
 
   std::chrono::steady_clock::time_point lastRead_;
   std::chrono::steady_clock::time_point lastActivity_;
   std::chrono::steady_clock::time_point lastData_;  // a data message either way: idleTimeout
   std::chrono::steady_clock::time_point lastPing_;
-  std::uint32_t unansweredPings_ = 0;
   std::chrono::steady_clock::time_point windowSecond_;
   std::chrono::steady_clock::time_point windowMinute_;
   std::uint64_t framesThisSecond_ = 0;
