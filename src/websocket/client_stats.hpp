@@ -17,8 +17,16 @@ namespace aerie::detail {
 struct ClientStats {
   std::atomic<std::uint64_t> bytesRead{0}, bytesSent{0}, framesRead{0}, framesSent{0},
       messagesRead{0}, messagesSent{0};
-  std::atomic<std::int64_t> connectedAt{0}, closedAt{0}, lastReadAt{0}, lastSentAt{0},
-      lastDataReadAt{0}, lastDataSentAt{0};
+  /// UNIX seconds in 32 bits (enough until 2106): 24 bytes less in every client's stats
+  /// than six int64s. Same interface as the atomic it wraps, int64 outside.
+  struct Timestamp {
+    std::atomic<std::uint32_t> seconds{0};
+    void store(std::int64_t unixSeconds, std::memory_order order) noexcept {
+      seconds.store(static_cast<std::uint32_t>(unixSeconds), order);
+    }
+    std::int64_t load(std::memory_order order) const noexcept { return seconds.load(order); }
+  };
+  Timestamp connectedAt, closedAt, lastReadAt, lastSentAt, lastDataReadAt, lastDataSentAt;
   // Guarded by the registry mutex. The reason is allocated only when there is one: most
   // clients never close with a reason, and every idle client carries this struct.
   std::unique_ptr<std::string> closeReason;
