@@ -49,15 +49,17 @@ WsSession::WsSession(Connection& connection, std::shared_ptr<WebsocketApp> app, 
       id_(id),
       stats_(&stats),
       parser_(sink_, protocol::parserOptionsFor(app_->options(), protocol::Role::Server,
-                                                deflate.has_value())),
-      deflate_(deflate) {
-  if (deflate_) {
-    inflater_ = std::make_unique<protocol::MessageInflater>(deflate_->clientMaxWindowBits,
-                                                            deflate_->clientNoContextTakeover);
+                                                deflate.has_value())) {
+  if (deflate) {
+    deflateNegotiated_ = true;
+    clientNoContextTakeover_ = deflate->clientNoContextTakeover;
+    serverMaxWindowBits_ = static_cast<std::uint8_t>(deflate->serverMaxWindowBits);
+    inflater_ = std::make_unique<protocol::MessageInflater>(deflate->clientMaxWindowBits,
+                                                            deflate->clientNoContextTakeover);
     parser_.setTransform(inflater_.get());
-    if (!deflate_->serverNoContextTakeover) {
+    if (!deflate->serverNoContextTakeover) {
       deflater_ = std::make_unique<protocol::MessageDeflater>(
-          deflate_->serverMaxWindowBits, false, app_->options().deflateMemLevel, 6, 0);
+          deflate->serverMaxWindowBits, false, app_->options().deflateMemLevel, 6, 0);
     } else {
       app_->sharedDeflateClient(true);
     }
@@ -68,7 +70,7 @@ WsSession::WsSession(Connection& connection, std::shared_ptr<WebsocketApp> app, 
 }
 
 WsSession::~WsSession() {
-  if (deflate_ && !deflater_) app_->sharedDeflateClient(false);
+  if (deflateNegotiated_ && !deflater_) app_->sharedDeflateClient(false);
 }
 
 void WsSession::opened() {
@@ -320,7 +322,7 @@ void WsSession::close(std::uint16_t code, std::string_view reason) {
 
 void WsSession::sendMessage(Opcode opcode, std::string_view payload) {
   if (closeSent_ || finished_ || connection_.closed()) return;
-  if (activeStream_ != 0) {  // a streamed message is unfinished: this one follows it
+  if (activeStream() != 0) {  // a streamed message is unfinished: this one follows it
     Deferred deferred;
     deferred.frameCount = static_cast<std::uint32_t>(protocol::appendMessage(
         deferred.frames, opcode, {payload.data(), payload.size()}, app_->options().autoFrameSize,
@@ -343,7 +345,7 @@ void WsSession::sendMessage(Opcode opcode, std::string_view payload) {
 
 void WsSession::sendPrepared(std::string_view frames, std::uint32_t frameCount) {
   if (closeSent_ || finished_ || connection_.closed()) return;
-  if (activeStream_ != 0) {
+  if (activeStream() != 0) {
     cold().deferredBytes += frames.size();
     cold_->deferred.push_back({0, std::string(frames), frameCount, true});
     return;
@@ -378,15 +380,15 @@ void WsSession::sendFragment(std::uint64_t stream, bool binary, bool first, bool
   } else {
     protocol::appendFrame(frame, opcode, {chunk.data(), chunk.size()}, fin, false, nullptr);
   }
-  if (activeStream_ == 0 && first) {
-    if (!fin) activeStream_ = stream;
+  if (activeStream() == 0 && first) {
+    if (!fin) setActiveStream(stream);
     writeFrames(frame, 1, fin);
     return;
   }
-  if (activeStream_ == stream) {
+  if (activeStream() == stream) {
     writeFrames(frame, 1, fin);
     if (fin) {
-      activeStream_ = 0;
+      setActiveStream(0);
       drainDeferred();
     }
     return;
@@ -400,10 +402,10 @@ void WsSession::drainDeferred() {
   Cold& cold = *cold_;
   while (cold.deferredHead < cold.deferred.size() && !closeSent_ && !connection_.closed()) {
     auto next = cold.deferred.begin() + static_cast<std::ptrdiff_t>(cold.deferredHead);
-    if (activeStream_ != 0) {
+    if (activeStream() != 0) {
       // Only the unfinished stream's own fragments may go now; the rest keeps its order.
       next = std::find_if(next, cold.deferred.end(),
-                          [this](const Deferred& d) { return d.stream == activeStream_; });
+                          [this](const Deferred& d) { return d.stream == activeStream(); });
       if (next == cold.deferred.end()) break;
     }
     Deferred item = std::move(*next);
@@ -413,7 +415,7 @@ void WsSession::drainDeferred() {
       cold.deferred.erase(next);
     }
     cold.deferredBytes -= item.frames.size();
-    if (item.stream != 0) activeStream_ = item.fin ? 0 : item.stream;
+    if (item.stream != 0) setActiveStream(item.fin ? 0 : item.stream);
     writeFrames(item.frames, item.frameCount, item.fin);
   }
   if (cold.deferredHead == cold.deferred.size()) {
@@ -448,17 +450,17 @@ void WsSession::checkBackpressure() {
 }
 
 bool WsSession::takesSharedFrames(int windowBits) const noexcept {
-  return deflate_ && !deflater_ && deflate_->serverMaxWindowBits >= windowBits;
+  return deflateNegotiated_ && !deflater_ && serverMaxWindowBits_ >= windowBits;
 }
 
 protocol::PayloadCompressor* WsSession::compressorFor(std::size_t size) {
-  if (!deflate_ || size < app_->options().compressionThreshold) return nullptr;
+  if (!deflateNegotiated_ || size < app_->options().compressionThreshold) return nullptr;
   if (deflater_) {
     // A streamed message owns the dedicated compressor's history until it ends: a message
     // queued behind it goes plain (RSV1 is per message), which leaves that history alone.
-    return activeStream_ != 0 && dedicatedDeflaterStreaming() ? nullptr : deflater_.get();
+    return activeStream() != 0 && dedicatedDeflaterStreaming() ? nullptr : deflater_.get();
   }
-  return &protocol::MessageDeflater::sharedForThisThread(deflate_->serverMaxWindowBits);
+  return &protocol::MessageDeflater::sharedForThisThread(serverMaxWindowBits_);
 }
 
 bool WsSession::dedicatedDeflaterStreaming() const noexcept {
@@ -476,18 +478,18 @@ protocol::MessageDeflater* WsSession::streamDeflater(std::uint64_t stream, bool 
     }
     return nullptr;  // a stream that started plain stays plain
   }
-  if (!deflate_) return nullptr;
+  if (!deflateNegotiated_) return nullptr;
   StreamDeflater entry{stream, nullptr, nullptr};
   if (deflater_) {
     // Context takeover: only the stream that goes out now may extend the shared history;
     // one that has to wait behind another is sent plain.
-    if (activeStream_ != 0 || !deflater_->canCompress()) return nullptr;
+    if (activeStream() != 0 || !deflater_->canCompress()) return nullptr;
     entry.deflater = deflater_.get();
   } else {
     // Shared mode: a stream is compressed over several calls, so it cannot borrow the
     // thread's compressor; it gets its own until it ends (no context kept after that).
     entry.owned = std::make_unique<protocol::MessageDeflater>(
-        deflate_->serverMaxWindowBits, true, app_->options().deflateMemLevel, 6, 0);
+        serverMaxWindowBits_, true, app_->options().deflateMemLevel, 6, 0);
     if (!entry.owned->canCompress()) return nullptr;
     entry.deflater = entry.owned.get();
   }
@@ -563,8 +565,8 @@ void WsSession::onTick(std::chrono::steady_clock::time_point now) {
     resumeReadingIfAllowed();
   }
   // No context kept between messages: an idle client needs no zlib state at all.
-  if (inflater_ && deflate_->clientNoContextTakeover && inflater_->holdsState() &&
-      !parser_.inMessage() && now - lastData_ >= std::chrono::seconds(5)) {
+  if (inflater_ && clientNoContextTakeover_ && inflater_->holdsState() && !parser_.inMessage() &&
+      now - lastData_ >= std::chrono::seconds(5)) {
     inflater_->release();
   }
   if (closeSent_) {

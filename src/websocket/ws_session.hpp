@@ -126,8 +126,8 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
   ClientStats* stats_;
   WsParserSink sink_{this};
   protocol::Parser<WsParserSink> parser_;
-  // permessage-deflate, when negotiated.
-  std::optional<protocol::DeflateParameters> deflate_;
+  // permessage-deflate, when negotiated (what is used of its parameters after the
+  // constructor is among the flags below).
   std::unique_ptr<protocol::MessageInflater> inflater_;
   std::unique_ptr<protocol::MessageDeflater> deflater_;  // dedicated mode only
   std::shared_ptr<ws::detail::MessageState> message_;    // in progress
@@ -140,7 +140,6 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
     std::uint32_t frameCount = 0;
     bool fin = true;
   };
-  std::uint64_t activeStream_ = 0;
   // Compressed streams: the dedicated compressor (context takeover) or one of their own.
   struct StreamDeflater {
     std::uint64_t stream = 0;
@@ -158,7 +157,8 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
     std::vector<std::shared_ptr<ws::detail::FanOutWait>> fanOutWaiters;
     std::vector<StreamDeflater> streamDeflaters;
     std::vector<Deferred> deferred;
-    std::size_t deferredHead = 0;  // deferred[0, head) were sent
+    std::uint64_t activeStream = 0;  // the unfinished streamed message, 0: none
+    std::size_t deferredHead = 0;    // deferred[0, head) were sent
     std::size_t deferredBytes = 0;
     std::string closeReason;
   };
@@ -168,6 +168,10 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
   }
   bool hasPending() const noexcept { return cold_ && !cold_->pending.empty(); }
   std::size_t deferredBytes() const noexcept { return cold_ ? cold_->deferredBytes : 0; }
+  std::uint64_t activeStream() const noexcept { return cold_ ? cold_->activeStream : 0; }
+  void setActiveStream(std::uint64_t stream) {
+    if (stream != 0 || cold_) cold().activeStream = stream;
+  }
   std::unique_ptr<Cold> cold_;
 
   bool opening_ = true;
@@ -180,7 +184,10 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
   bool messageDispatched_ = false;
   // (The flags above fill 8 bytes; the code and the ping count share the next 8.)
   std::uint16_t closeCode_ = protocol::close_code::Abnormal;
+  bool deflateNegotiated_ = false;
+  bool clientNoContextTakeover_ = false;  // the client's inflate state can be dropped
   std::uint32_t unansweredPings_ = 0;
+  std::uint8_t serverMaxWindowBits_ = 0;  // of what we compress
 
   std::chrono::steady_clock::time_point lastRead_;
   std::chrono::steady_clock::time_point lastActivity_;
