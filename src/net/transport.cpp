@@ -38,7 +38,7 @@ ssize_t Transport::sendSome(const char* data, std::size_t size, bool more, SendE
         return -1;
       }
       errno_ = errno;
-      failure_ = "";
+      fileShrank_ = false;
       end = SendEnd::Failed;
       return -1;
     }
@@ -60,7 +60,7 @@ ssize_t Transport::sendSome(const char* data, std::size_t size, bool more, SendE
       break;
   }
   errno_ = 0;
-  failure_ = "";
+  fileShrank_ = false;
   end = SendEnd::Failed;
   return -1;
 }
@@ -88,7 +88,7 @@ bool Transport::sendFile(FileSlice& slice, SendEnd& end) {
       // n == 0: the file is shorter than announced (truncated while being sent). The
       // length is promised in the head: all the connection can do now is end.
       errno_ = n < 0 ? errno : 0;
-      failure_ = n < 0 ? "" : "the file shrank while being sent";
+      fileShrank_ = n == 0;
       end = SendEnd::Failed;
       return false;
     }
@@ -109,7 +109,7 @@ bool Transport::sendFile(FileSlice& slice, SendEnd& end) {
         files_->tlsChunk.clear();
         files_->tlsChunkHead = 0;
         errno_ = n < 0 ? errno : 0;
-        failure_ = n < 0 ? "" : "the file shrank while being sent";
+        fileShrank_ = n == 0;
         end = SendEnd::Failed;
         return false;
       }
@@ -204,7 +204,7 @@ void Transport::shutdownWrite() noexcept {
 }
 
 std::string Transport::errorText() const {
-  if (failure_[0] != '\0') return failure_;
+  if (fileShrank_) return "the file shrank while being sent";
   if (errno_ != 0) return std::strerror(errno_);
   return tls_ ? "TLS: " + tls_->error() : std::string("unknown error");
 }

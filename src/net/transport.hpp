@@ -139,18 +139,19 @@ class Transport {
   /// Resets a drained buffer, or erases the sent front of a long one.
   void compact() noexcept;
 
+  // (Ordered so that there is no padding: every connection holds one.)
   int fd_;
+  int errno_ = 0;                    // of the last failed socket call
   std::unique_ptr<TlsChannel> tls_;  // null: plain TCP
-  bool readWantsWrite_ = false;
-  bool writeWantsRead_ = false;
-  bool wroteSinceTick_ = false;
-  int errno_ = 0;             // of the last failed socket call
-  const char* failure_ = "";  // or what else failed (a file ended early)
   std::string out_;
   std::size_t outHead_ = 0;
   std::uint64_t sent_ = 0;
   std::unique_ptr<FileQueue> files_;  // null on every hot path
   std::uint64_t fileBytes_ = 0;       // of files, not yet sent (here: buffered() is hot)
+  bool readWantsWrite_ = false;
+  bool writeWantsRead_ = false;
+  bool wroteSinceTick_ = false;
+  bool fileShrank_ = false;  // what failed, when no errno says it: a file ended early
 };
 
 template <class KeepGoing, class OnBytes>
@@ -168,7 +169,7 @@ ReadEnd Transport::readAvailable(std::span<char> buffer, KeepGoing&& keepGoing, 
     if (errno == EAGAIN || errno == EWOULDBLOCK) return ReadEnd::Drained;
     if (errno == EINTR) continue;
     errno_ = errno;
-    failure_ = "";
+    fileShrank_ = false;
     return ReadEnd::Failed;
   }
   return ReadEnd::MoreLeft;
@@ -196,7 +197,7 @@ ReadEnd Transport::readTls(std::span<char> buffer, KeepGoing& keepGoing, OnBytes
         return ReadEnd::Eof;
       case TlsStatus::Failed:
         errno_ = 0;
-        failure_ = "";
+        fileShrank_ = false;
         return ReadEnd::Failed;
     }
   }
@@ -219,7 +220,7 @@ inline SendEnd Transport::flush() {
       break;
     }
     errno_ = errno;
-    failure_ = "";
+    fileShrank_ = false;
     return SendEnd::Failed;
   }
   if (outHead_ == out_.size()) {

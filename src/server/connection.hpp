@@ -10,6 +10,7 @@
 // class decides when to wait and what an end of input or a failure means.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -91,7 +92,9 @@ class Connection final : public net::PollClient {
                  std::uint64_t length);
   /// Bytes queued and not yet accepted by the kernel (queued files included).
   std::size_t buffered() const noexcept { return transport_.buffered(); }
-  void setLowWaterMark(std::size_t bytes) noexcept { lowWaterMark_ = bytes; }
+  void setLowWaterMark(std::size_t bytes) noexcept {
+    lowWaterMark_ = static_cast<std::uint32_t>(std::min<std::size_t>(bytes, UINT32_MAX));
+  }
   /// Sends what is queued now.
   void flush();
   /// Called every tick: gives back a large output buffer the connection no longer fills
@@ -144,13 +147,13 @@ class Connection final : public net::PollClient {
   net::PeerAddress peer_;
   unsigned refs_ = 1;  // the worker's list holds one until close() (beside the 20-byte peer)
   std::unique_ptr<Session> session_;
-  std::size_t lowWaterMark_ = 0;
   std::uint64_t bytesRead_ = 0;
   std::chrono::steady_clock::time_point closeDeadline_{};
-  bool readArmed_ = false;    // waits for a read event (or a read is scheduled)
-  bool writeArmed_ = false;   // waits for a write event (a send saw EAGAIN)
-  bool readReady_ = false;    // a read event came while not armed: read at the next arm
-  bool peerClosing_ = false;  // an event carried EPOLLRDHUP/HUP/ERR: the FIN is in
+  std::uint32_t lowWaterMark_ = 0;  // bytes (setLowWaterMark clamps)
+  bool readArmed_ = false;          // waits for a read event (or a read is scheduled)
+  bool writeArmed_ = false;         // waits for a write event (a send saw EAGAIN)
+  bool readReady_ = false;          // a read event came while not armed: read at the next arm
+  bool peerClosing_ = false;        // an event carried EPOLLRDHUP/HUP/ERR: the FIN is in
   bool readPaused_ = false;
   bool shutdownPending_ = false;
   bool writeShut_ = false;
