@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <asio/post.hpp>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -88,8 +89,13 @@ void Worker::closeListeners() {
 }
 
 void Worker::stopLoop() {
-  ticker_.cancel();
-  loop_.io().stop();
+  // On the worker's own thread: an Asio timer is not thread-safe, and the tick handler may
+  // be re-arming the ticker at this very moment (TSan caught cancel() here racing
+  // expires_after() in scheduleTick()). The post wakes the loop like any other.
+  asio::post(loop_.io(), [this] {
+    ticker_.cancel();
+    loop_.io().stop();
+  });
 }
 
 void Worker::acceptLoop(Listener& listener) {
