@@ -145,7 +145,7 @@ void WebsocketApp::open(Connection& connection, std::any handshakeData, std::str
     std::lock_guard lock(registryMutex_);
     stats = &registry_.try_emplace(id).first->second;
     stats->connectedAt.store(Worker::unixNow(), std::memory_order_relaxed);
-    if (deflate) stats->setDeflate(*deflate);
+    if (deflate) stats->deflate = protocol::CompactDeflateParameters(*deflate);
   }
   if (log::debugEnabled()) {
     log::debug("client {} ({}): open, permessage-deflate {}", id, connection.remoteAddress(),
@@ -156,8 +156,7 @@ void WebsocketApp::open(Connection& connection, std::any handshakeData, std::str
   ref.setPending(std::move(pendingBytes));
   local_[worker].sessions.insert(&ref);
   connection.setSession(std::move(session));
-  connection.flushAndRelease();  // the 101: most clients are quiet for a while now
-  connection.pauseReading();     // until onOpen finished: messages follow onOpen
+  connection.pauseReading();  // until onOpen finished: messages follow onOpen
   runOnOpen(id, std::move(handshakeData)).start();
 }
 

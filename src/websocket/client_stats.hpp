@@ -31,30 +31,12 @@ struct ClientStats {
   // clients never close with a reason, and every idle client carries this struct.
   std::unique_ptr<std::string> closeReason;
   std::uint16_t closeCode = 0;
-  // Set before the stats are shared, never changed: no guard needed. The negotiated
-  // permessage-deflate parameters in 5 bytes (not std::optional's 16), formatted only
-  // when getInfo() asks.
-  struct Deflate {
-    bool negotiated = false;
-    bool serverNoContextTakeover = false;
-    bool clientNoContextTakeover = false;
-    std::uint8_t serverMaxWindowBits = 0;
-    std::uint8_t clientMaxWindowBits = 0;
-  } deflate;
+  // Set before the stats are shared, never changed: no guard needed. Formatted only when
+  // getInfo() asks.
+  protocol::CompactDeflateParameters deflate;
 
-  void setDeflate(const protocol::DeflateParameters& parameters) noexcept {
-    deflate = {true, parameters.serverNoContextTakeover, parameters.clientNoContextTakeover,
-               static_cast<std::uint8_t>(parameters.serverMaxWindowBits),
-               static_cast<std::uint8_t>(parameters.clientMaxWindowBits)};
-  }
   std::string extensions() const {
-    if (!deflate.negotiated) return {};
-    protocol::DeflateParameters parameters;
-    parameters.serverNoContextTakeover = deflate.serverNoContextTakeover;
-    parameters.clientNoContextTakeover = deflate.clientNoContextTakeover;
-    parameters.serverMaxWindowBits = deflate.serverMaxWindowBits;
-    parameters.clientMaxWindowBits = deflate.clientMaxWindowBits;
-    return protocol::formatDeflateParameters(parameters);
+    return deflate.negotiated ? protocol::formatDeflateParameters(deflate.expand()) : std::string();
   }
 
   /// Single-writer increment: cheaper than fetch_add, exact because one thread writes.

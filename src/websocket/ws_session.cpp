@@ -51,9 +51,7 @@ WsSession::WsSession(Connection& connection, std::shared_ptr<WebsocketApp> app, 
       parser_(sink_, protocol::parserOptionsFor(app_->options(), protocol::Role::Server,
                                                 deflate.has_value())) {
   if (deflate) {
-    deflateNegotiated_ = true;
-    clientNoContextTakeover_ = deflate->clientNoContextTakeover;
-    serverMaxWindowBits_ = static_cast<std::uint8_t>(deflate->serverMaxWindowBits);
+    deflate_ = protocol::CompactDeflateParameters(*deflate);
     inflater_ = std::make_unique<protocol::MessageInflater>(deflate->clientMaxWindowBits,
                                                             deflate->clientNoContextTakeover);
     parser_.setTransform(inflater_.get());
@@ -70,7 +68,7 @@ WsSession::WsSession(Connection& connection, std::shared_ptr<WebsocketApp> app, 
 }
 
 WsSession::~WsSession() {
-  if (deflateNegotiated_ && !deflater_) app_->sharedDeflateClient(false);
+  if (deflate_.negotiated && !deflater_) app_->sharedDeflateClient(false);
 }
 
 void WsSession::opened() {
@@ -450,17 +448,17 @@ void WsSession::checkBackpressure() {
 }
 
 bool WsSession::takesSharedFrames(int windowBits) const noexcept {
-  return deflateNegotiated_ && !deflater_ && serverMaxWindowBits_ >= windowBits;
+  return deflate_.negotiated && !deflater_ && deflate_.serverMaxWindowBits >= windowBits;
 }
 
 protocol::PayloadCompressor* WsSession::compressorFor(std::size_t size) {
-  if (!deflateNegotiated_ || size < app_->options().compressionThreshold) return nullptr;
+  if (!deflate_.negotiated || size < app_->options().compressionThreshold) return nullptr;
   if (deflater_) {
     // A streamed message owns the dedicated compressor's history until it ends: a message
     // queued behind it goes plain (RSV1 is per message), which leaves that history alone.
     return activeStream() != 0 && dedicatedDeflaterStreaming() ? nullptr : deflater_.get();
   }
-  return &protocol::MessageDeflater::sharedForThisThread(serverMaxWindowBits_);
+  return &protocol::MessageDeflater::sharedForThisThread(deflate_.serverMaxWindowBits);
 }
 
 bool WsSession::dedicatedDeflaterStreaming() const noexcept {
@@ -478,7 +476,7 @@ protocol::MessageDeflater* WsSession::streamDeflater(std::uint64_t stream, bool 
     }
     return nullptr;  // a stream that started plain stays plain
   }
-  if (!deflateNegotiated_) return nullptr;
+  if (!deflate_.negotiated) return nullptr;
   StreamDeflater entry{stream, nullptr, nullptr};
   if (deflater_) {
     // Context takeover: only the stream that goes out now may extend the shared history;
@@ -489,7 +487,7 @@ protocol::MessageDeflater* WsSession::streamDeflater(std::uint64_t stream, bool 
     // Shared mode: a stream is compressed over several calls, so it cannot borrow the
     // thread's compressor; it gets its own until it ends (no context kept after that).
     entry.owned = std::make_unique<protocol::MessageDeflater>(
-        serverMaxWindowBits_, true, app_->options().deflateMemLevel, 6, 0);
+        deflate_.serverMaxWindowBits, true, app_->options().deflateMemLevel, 6, 0);
     if (!entry.owned->canCompress()) return nullptr;
     entry.deflater = entry.owned.get();
   }
@@ -565,8 +563,8 @@ void WsSession::onTick(std::chrono::steady_clock::time_point now) {
     resumeReadingIfAllowed();
   }
   // No context kept between messages: an idle client needs no zlib state at all.
-  if (inflater_ && clientNoContextTakeover_ && inflater_->holdsState() && !parser_.inMessage() &&
-      now - lastData_ >= std::chrono::seconds(5)) {
+  if (inflater_ && deflate_.clientNoContextTakeover && inflater_->holdsState() &&
+      !parser_.inMessage() && now - lastData_ >= std::chrono::seconds(5)) {
     inflater_->release();
   }
   if (closeSent_) {

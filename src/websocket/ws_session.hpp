@@ -184,10 +184,8 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
   bool messageDispatched_ = false;
   // (The flags above fill 8 bytes; the code and the ping count share the next 8.)
   std::uint16_t closeCode_ = protocol::close_code::Abnormal;
-  bool deflateNegotiated_ = false;
-  bool clientNoContextTakeover_ = false;  // the client's inflate state can be dropped
+  protocol::CompactDeflateParameters deflate_;  // what was agreed, if anything
   std::uint32_t unansweredPings_ = 0;
-  std::uint8_t serverMaxWindowBits_ = 0;  // of what we compress
 
   std::chrono::steady_clock::time_point lastRead_;
   std::chrono::steady_clock::time_point lastActivity_;

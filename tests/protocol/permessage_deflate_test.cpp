@@ -281,5 +281,20 @@ TEST(DeflateCodec, CorruptDataIs1007AndStateCanBeReleased) {
   EXPECT_FALSE(inflater.holdsState());
 }
 
+TEST(CompactDeflateParameters, KeepsEveryAgreedParameter) {
+  EXPECT_FALSE(CompactDeflateParameters().negotiated);
+  for (int server = 8; server <= 15; ++server) {
+    for (int client = 8; client <= 15; ++client) {
+      for (int flags = 0; flags < 4; ++flags) {
+        const DeflateParameters agreed{(flags & 1) != 0, (flags & 2) != 0, server, client};
+        const CompactDeflateParameters compact(agreed);
+        EXPECT_TRUE(compact.negotiated);
+        EXPECT_EQ(compact.expand(), agreed);
+      }
+    }
+  }
+  static_assert(sizeof(CompactDeflateParameters) == 5);
+}
+
 }  // namespace
 }  // namespace aerie::protocol

@@ -6,6 +6,7 @@
 // 8 offers 9. Inflating is unaffected: a larger window reads any smaller one.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -38,6 +39,30 @@ struct DeflateParameters {
   int clientMaxWindowBits = 15;
 
   bool operator==(const DeflateParameters&) const = default;
+};
+
+/// DeflateParameters in 5 bytes (std::optional<DeflateParameters> takes 16), for state
+/// every connection carries: `negotiated` says whether the extension is in use at all.
+struct CompactDeflateParameters {
+  bool negotiated = false;
+  bool serverNoContextTakeover = false;
+  bool clientNoContextTakeover = false;
+  std::uint8_t serverMaxWindowBits = 0;
+  std::uint8_t clientMaxWindowBits = 0;
+
+  CompactDeflateParameters() = default;
+  explicit CompactDeflateParameters(const DeflateParameters& p) noexcept
+      : negotiated(true),
+        serverNoContextTakeover(p.serverNoContextTakeover),
+        clientNoContextTakeover(p.clientNoContextTakeover),
+        serverMaxWindowBits(static_cast<std::uint8_t>(p.serverMaxWindowBits)),
+        clientMaxWindowBits(static_cast<std::uint8_t>(p.clientMaxWindowBits)) {}
+
+  /// The full parameters; meaningful only when `negotiated`.
+  DeflateParameters expand() const noexcept {
+    return {serverNoContextTakeover, clientNoContextTakeover, serverMaxWindowBits,
+            clientMaxWindowBits};
+  }
 };
 
 struct DeflateAgreement {
