@@ -180,15 +180,11 @@ void Transport::trimIdle() {
   // server are. Its buffer (the 101 response's, at least) goes back to malloc, so an idle
   // connection holds no output buffer at all (issue 10, memory per idle connection); a
   // busy one keeps its buffer from turn to turn and never reaches this.
-  releaseIfDrained();
-  if (files_ && files_->slices.empty()) files_.reset();
-}
-
-void Transport::releaseIfDrained() noexcept {
   if (buffered() == 0 && out_.capacity() > std::string().capacity()) {
     std::string().swap(out_);
     outHead_ = 0;
   }
+  if (files_ && files_->slices.empty()) files_.reset();
 }
 
 void Transport::discardOutput() noexcept {

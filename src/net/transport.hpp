@@ -102,9 +102,6 @@ class Transport {
   /// last tick. (Shrinking it on every drain instead made each large message free and
   /// re-allocate it: glibc then trimmed the arena each time, ~45 % of a 64 KiB echo's CPU.)
   void trimIdle();
-  /// Frees the output buffer if everything in it was sent (a connection that expects to
-  /// stay quiet: a WebSocket right after its handshake).
-  void releaseIfDrained() noexcept;
   /// Drops everything queued (the connection failed).
   void discardOutput() noexcept;
   /// close_notify (TLS) and FIN: nothing more will be sent.

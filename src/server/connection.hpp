@@ -100,13 +100,6 @@ class Connection final : public net::PollClient {
   /// Called every tick: gives back a large output buffer the connection no longer fills
   /// (net::Transport::trimIdle()).
   void trimIdleBuffer() { transport_.trimIdle(); }
-  /// Sends what is queued now and, if all of it went, frees the output buffer: for a
-  /// connection about to go quiet (a WebSocket after its 101), whose buffer would otherwise
-  /// stay allocated until the next tick, and then leave a hole in the heap.
-  void flushAndRelease() {
-    flush();
-    if (!closed_) transport_.releaseIfDrained();
-  }
 
   /// No more writes: once the queue drained, shut down our sending side (the peer sees
   /// FIN) and keep reading until its FIN or the deadline, so a close frame is not lost to
