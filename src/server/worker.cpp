@@ -7,7 +7,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <asio/post.hpp>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -92,7 +91,7 @@ void Worker::stopLoop() {
   // On the worker's own thread: an Asio timer is not thread-safe, and the tick handler may
   // be re-arming the ticker at this very moment (TSan caught cancel() here racing
   // expires_after() in scheduleTick()). The post wakes the loop like any other.
-  asio::post(loop_.io(), [this] {
+  loop_.post([this] {
     ticker_.cancel();
     loop_.io().stop();
   });
