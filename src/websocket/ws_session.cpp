@@ -44,17 +44,11 @@ void WsParserSink::onClose(std::uint16_t code, std::string_view reason) {
 
 WsSession::WsSession(Connection& connection, std::shared_ptr<WebsocketApp> app, ClientId id,
                      ClientStats& stats, std::optional<protocol::DeflateParameters> deflate)
-    : connection_(connection),
-      app_(std::move(app)),
-      id_(id),
-      stats_(&stats),
-      parser_(sink_, protocol::parserOptionsFor(app_->options(), protocol::Role::Server,
-                                                deflate.has_value())) {
+    : connection_(connection), app_(std::move(app)), id_(id), stats_(&stats) {
   if (deflate) {
     deflate_ = protocol::CompactDeflateParameters(*deflate);
     inflater_ = std::make_unique<protocol::MessageInflater>(deflate->clientMaxWindowBits,
                                                             deflate->clientNoContextTakeover);
-    parser_.setTransform(inflater_.get());
     if (!deflate->serverNoContextTakeover) {
       deflater_ = std::make_unique<protocol::MessageDeflater>(
           deflate->serverMaxWindowBits, false, app_->options().deflateMemLevel, 6, 0);
@@ -111,6 +105,17 @@ void WsSession::parse(char* data, std::size_t size) {
   parseFrames(data, size);
 }
 
+protocol::Parser<WsParserSink>& WsSession::parser() {
+  if (!parser_) {
+    parser_ = std::make_unique<protocol::Parser<WsParserSink>>(
+        sink_,
+        protocol::parserOptionsFor(app_->options(), protocol::Role::Server, deflate_.negotiated));
+    parser_->setTransform(inflater_.get());
+    framesCounted_ = 0;
+  }
+  return *parser_;
+}
+
 void WsSession::parseFrames(char* data, std::size_t size) {
   // maxFramesPerSecond holds within one read too: many small frames read at once are
   // parsed up to the limit; the rest waits in cold().pending until the window moves on.
@@ -118,12 +123,13 @@ void WsSession::parseFrames(char* data, std::size_t size) {
   const bool limited = maxFrames != 0 && !closeSent_ && !peerFinished_;
   const std::uint64_t budget =
       !limited ? UINT64_MAX : (framesThisSecond_ >= maxFrames ? 0 : maxFrames - framesThisSecond_);
-  const protocol::ParseResult result = parser_.consume(data, size, budget);
-  const std::uint64_t frames = parser_.framesParsed() - framesCounted_;
-  framesCounted_ = parser_.framesParsed();
+  protocol::Parser<WsParserSink>& parser = this->parser();
+  const protocol::ParseResult result = parser.consume(data, size, budget);
+  const std::uint64_t frames = parser.framesParsed() - framesCounted_;
+  framesCounted_ = parser.framesParsed();
   ClientStats::add(stats_->framesRead, frames);
   framesThisSecond_ += frames;
-  if (!result.error && result.consumed < size && !parser_.closed()) {
+  if (!result.error && result.consumed < size && !parser.closed()) {
     cold().pending.append(data + result.consumed, size - result.consumed);
     if (!rateLimited_) log::debug("client {}: frame rate limit reached, reading paused", id_);
     rateLimited_ = true;
@@ -176,7 +182,7 @@ void WsSession::onMessageData(std::span<const char> chunk, bool fin) {
   if (fin) {
     // The parser counts a frame after delivering its last chunk: count the message's
     // final frame now, so getInfo() inside onData already includes it.
-    const std::uint64_t done = parser_.framesParsed() + 1;
+    const std::uint64_t done = parser_->framesParsed() + 1;  // called by the parser
     ClientStats::add(stats_->framesRead, done - framesCounted_);
     framesThisSecond_ += done - framesCounted_;
     framesCounted_ = done;
@@ -564,8 +570,12 @@ void WsSession::onTick(std::chrono::steady_clock::time_point now) {
   }
   // No context kept between messages: an idle client needs no zlib state at all.
   if (inflater_ && deflate_.clientNoContextTakeover && inflater_->holdsState() &&
-      !parser_.inMessage() && now - lastData_ >= std::chrono::seconds(5)) {
+      (!parser_ || !parser_->inMessage()) && now - lastData_ >= std::chrono::seconds(5)) {
     inflater_->release();
+  }
+  // Nor a parser: a new one at its next read carries on from the frame boundary.
+  if (parser_ && parser_->atRest() && now - lastRead_ >= std::chrono::seconds(1)) {
+    parser_.reset();
   }
   if (closeSent_) {
     // Waiting for the client's close frame: bounded by closePeriod.

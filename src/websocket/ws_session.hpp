@@ -112,6 +112,8 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
   /// A streamed message holds the dedicated (context takeover) compressor.
   bool dedicatedDeflaterStreaming() const noexcept;
   void endStreamDeflater(std::uint64_t stream);
+  /// The parser, made now if the client had none (see parser_).
+  protocol::Parser<WsParserSink>& parser();
   /// Opening, rate-limited or a streaming reader behind: no reading from the client.
   bool readingBlocked() const noexcept;
   void resumeReadingIfAllowed();
@@ -125,7 +127,9 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
   // a scratch copy before it reports the close.
   ClientStats* stats_;
   WsParserSink sink_{this};
-  protocol::Parser<WsParserSink> parser_;
+  // Made at the first read and dropped once the client has been quiet for a second with no
+  // frame in progress (tick()): an idle client holds no parser (176 bytes; issue 10).
+  std::unique_ptr<protocol::Parser<WsParserSink>> parser_;
   // permessage-deflate, when negotiated (what is used of its parameters after the
   // constructor is among the flags below).
   std::unique_ptr<protocol::MessageInflater> inflater_;

@@ -565,6 +565,34 @@ TEST(Parser, CountersAndState) {
   EXPECT_FALSE(r.error);
 }
 
+// atRest(): only between frames outside a message may a server drop the parser and make a
+// new one at the next read.
+TEST(Parser, AtRestOnlyBetweenFramesOutsideAMessage) {
+  RecordingSink sink({}, false);
+  Parser<RecordingSink> parser(sink, {});
+  EXPECT_TRUE(parser.atRest());
+  std::string wire = cf(0x81, "whole");
+  parser.consume(wire.data(), wire.size());
+  EXPECT_TRUE(parser.atRest());
+  wire = cf(0x81, "split");
+  parser.consume(wire.data(), 1);  // a frame header begun
+  EXPECT_FALSE(parser.atRest());
+  parser.consume(wire.data() + 1, 5);  // inside the payload
+  EXPECT_FALSE(parser.atRest());
+  parser.consume(wire.data() + 6, wire.size() - 6);
+  EXPECT_TRUE(parser.atRest());
+  wire = cf(0x01, "first");
+  parser.consume(wire.data(), wire.size());  // inside a fragmented message
+  EXPECT_FALSE(parser.atRest());
+  wire = cf(0x89, "");  // a ping between its fragments
+  parser.consume(wire.data(), wire.size());
+  EXPECT_FALSE(parser.atRest());
+  wire = cf(0x80, "last") + cf(0x88, "\x03\xe8");
+  parser.consume(wire.data(), wire.size());
+  EXPECT_TRUE(parser.closed());
+  EXPECT_FALSE(parser.atRest());  // closed: nothing more to parse
+}
+
 // ---------------------------------------------------------------------------------------
 // Zero copy, streaming, hot path.
 

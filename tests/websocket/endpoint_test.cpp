@@ -247,6 +247,33 @@ TEST_P(EndpointTest, GetInfoCountsAKnownExchangeExactly) {
   EXPECT_EQ(info->closeCode, 0);
 }
 
+TEST_P(EndpointTest, AClientQuietForASecondCarriesOnWhereItStopped) {
+  // A client quiet for a second with no frame in progress loses its parser (a new one is
+  // made at its next read); one quiet in the middle of a message or of a frame header
+  // keeps it. Either way nothing is lost, and the counters go on from where they were.
+  const auto quiet = [] { std::this_thread::sleep_for(std::chrono::milliseconds(1300)); };
+  connect(1);
+  RawWsClient& client = *clients_[0];
+  client.sendText("echo:one");
+  expectMessage(0, "one");
+  quiet();  // between messages: the parser goes
+  client.sendText("echo:", false);
+  quiet();  // inside a message: it stays
+  client.sendContinuation("two", true);
+  expectMessage(0, "two");
+  const std::string three = RawWsClient::encode({.payload = "echo:three"});
+  client.sendRaw(three.substr(0, 1));
+  quiet();  // inside a frame header: it stays
+  client.sendRaw(three.substr(1));
+  expectMessage(0, "three");
+  ASSERT_TRUE(handler_->waitReceived(3));
+  const auto info = endpoint().getInfo(ids_[0]);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->framesRead, 4u);
+  EXPECT_EQ(info->messagesRead, 3u);
+  closeCleanly(0);
+}
+
 TEST_P(EndpointTest, GetClientsListsExactlyTheConnectedIds) {
   connect(5);
   auto sorted = [](std::vector<ClientId> ids) {

@@ -126,6 +126,10 @@ class Parser {
   ProtocolError error() const noexcept { return error_; }
   /// A valid close frame was delivered.
   bool closed() const noexcept { return state_ == State::Closed; }
+  /// Between frames, outside any message, neither failed nor closed: the parser holds
+  /// nothing but its options and counters, so a new one would carry on exactly as this
+  /// one (a server drops an idle client's parser and makes a new one at its next read).
+  bool atRest() const noexcept { return state_ == State::Header && headerLen_ == 0 && !inMessage_; }
   const ParserOptions& options() const noexcept { return options_; }
 
  private:
