@@ -11,7 +11,7 @@ declare -A groups=(
   [build]="g++ cmake ninja-build pkg-config libasio-dev libfmt-dev libcli11-dev libssl-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev"
   [test]="python3-websockets curl procps iproute2 chromium tinyproxy"
   [fuzz]="clang-14 libfuzzer-14-dev libclang-rt-14-dev"
-  [bench]="libboost-dev libwebsocketpp-dev util-linux iproute2 procps wrk nginx"
+  [bench]="libboost-dev libwebsocketpp-dev liburing-dev util-linux iproute2 procps wrk nginx"
 )
 
 missing=()
