@@ -56,6 +56,17 @@ std::size_t appendMessage(std::string& out, Opcode opcode, std::span<const char>
   const bool control = isControl(opcode);
   if (control) autoFrameSize = 0;
 
+  // The server's common case, one unmasked uncompressed frame, straight into `out`: the
+  // general path below costs a small echo ~80 instructions more (callgrind, workload B).
+  if (masks == nullptr && compressor == nullptr &&
+      (autoFrameSize == 0 || autoFrameSize >= payload.size())) {
+    if (out.capacity() - out.size() < payload.size() + kMaxFrameHeaderSize) {
+      out.reserve(out.size() + payload.size() + kMaxFrameHeaderSize);
+    }
+    appendFrame(out, opcode, payload, true, false, nullptr);
+    return 1;
+  }
+
   // The compressor's output lives in a per-thread scratch buffer that keeps its capacity,
   // so compressing a message allocates nothing once the buffer has grown (up to a bound:
   // one huge message must not pin its size for the thread's lifetime).
