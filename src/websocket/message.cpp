@@ -17,6 +17,13 @@ struct Message::DataAwaiter {
 };
 
 Task<std::string> Message::buffer() {
+  // A message that arrived whole (most small ones: onData runs once its first frame is in,
+  // and a small message is one frame) is handed over without a coroutine frame.
+  if (state_->complete && !state_->failed) return Task<std::string>::ready(std::move(state_->data));
+  return bufferWhenComplete();
+}
+
+Task<std::string> Message::bufferWhenComplete() {
   while (!state_->complete && !state_->failed)
     co_await DataAwaiter{*state_, true};
   if (state_->failed) throw MessageError("the connection closed before the message was complete");

@@ -18,7 +18,7 @@ struct Outcome {
   std::string error;
 };
 
-void record(void* context, std::exception_ptr error) noexcept {
+void record(void* context, std::uint64_t, std::exception_ptr error) noexcept {
   auto* outcome = static_cast<Outcome*>(context);
   outcome->done = true;
   if (error) {
@@ -61,6 +61,28 @@ TEST(TaskReady, IsAwaitedWithoutSuspending) {
   EXPECT_EQ(steps, 3);
   EXPECT_TRUE(outcome.done);
   EXPECT_TRUE(outcome.error.empty());
+}
+
+Task<> sumReadyValues(int& sum) {
+  Task<int> kept = Task<int>::ready(20);
+  Task<int> moved = std::move(kept);  // the value travels with the task
+  sum = co_await Task<int>::ready(22) + co_await moved;
+  std::string text = co_await Task<std::string>::ready(std::string(100, 'x'));
+  sum += static_cast<int>(text.size());
+}
+
+TEST(TaskReady, AValueIsAwaitedWithoutAFrame) {
+  EXPECT_FALSE(Task<int>::ready(1).valid());
+  int sum = 0;
+  Outcome outcome;
+  sumReadyValues(sum).start(&record, &outcome);
+  EXPECT_EQ(sum, 142);  // no suspension: all of it ran inside start()
+  EXPECT_TRUE(outcome.done);
+  EXPECT_TRUE(outcome.error.empty());
+  Outcome readyStarted;
+  Task<>::ready().start(&record, &readyStarted);  // nothing to run: done at once
+  EXPECT_TRUE(readyStarted.done);
+  EXPECT_TRUE(readyStarted.error.empty());
 }
 
 TEST(TaskReady, NestedTasksAndExceptionsBehaveAsBefore) {

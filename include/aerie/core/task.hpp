@@ -9,6 +9,7 @@
 
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <optional>
 #include <type_traits>
@@ -23,8 +24,10 @@ class Task;
 
 namespace detail {
 
-/// Called when a detached task finishes; `error` is null unless the body threw.
-using DetachedDone = void (*)(void* context, std::exception_ptr error) noexcept;
+/// Called when a detached task finishes; `error` is null unless the body threw. `context`
+/// and `tag` are what start() was given (a tag spares a caller that needs two words, such
+/// as an object and a client id, an allocation per task).
+using DetachedDone = void (*)(void* context, std::uint64_t tag, std::exception_ptr error) noexcept;
 
 class PromiseBase {
  public:
@@ -45,9 +48,10 @@ class PromiseBase {
         // Detached: nobody will read the result; report and free the frame ourselves.
         DetachedDone done = promise.onDetachedDone_;
         void* context = promise.detachedContext_;
+        const std::uint64_t tag = promise.detachedTag_;
         std::exception_ptr error = std::move(promise.exception_);
         self.destroy();
-        if (done != nullptr) done(context, std::move(error));
+        if (done != nullptr) done(context, tag, std::move(error));
       }
       return std::noop_coroutine();
     }
@@ -60,10 +64,11 @@ class PromiseBase {
   void setContinuation(std::coroutine_handle<> continuation) noexcept {
     continuation_ = continuation;
   }
-  void detach(DetachedDone done, void* context) noexcept {
+  void detach(DetachedDone done, void* context, std::uint64_t tag) noexcept {
     detached_ = true;
     onDetachedDone_ = done;
     detachedContext_ = context;
+    detachedTag_ = tag;
   }
 
  protected:
@@ -76,6 +81,7 @@ class PromiseBase {
   std::exception_ptr exception_;
   DetachedDone onDetachedDone_ = nullptr;
   void* detachedContext_ = nullptr;
+  std::uint64_t detachedTag_ = 0;
   bool detached_ = false;
 };
 
@@ -105,6 +111,15 @@ class Promise<void> final : public PromiseBase {
   void result() { rethrowIfFailed(); }
 };
 
+/// The result of a Task made ready (Task<T>::ready(value)): held by the Task itself, as
+/// there is no coroutine frame to hold it. Empty for Task<void>.
+template <class T>
+struct ReadyResult {
+  std::optional<T> value;
+};
+template <>
+struct ReadyResult<void> {};
+
 }  // namespace detail
 
 template <class T>
@@ -115,11 +130,13 @@ class [[nodiscard]] Task {
 
   Task() noexcept = default;
   explicit Task(Handle handle) noexcept : handle_(handle) {}
-  Task(Task&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
+  Task(Task&& other) noexcept
+      : handle_(std::exchange(other.handle_, {})), ready_(std::move(other.ready_)) {}
   Task& operator=(Task&& other) noexcept {
     if (this != &other) {
       destroy();
       handle_ = std::exchange(other.handle_, {});
+      ready_ = std::move(other.ready_);
     }
     return *this;
   }
@@ -127,14 +144,25 @@ class [[nodiscard]] Task {
   Task& operator=(const Task&) = delete;
   ~Task() { destroy(); }
 
+  /// A coroutine frame is attached (a default or ready() task has none).
   bool valid() const noexcept { return static_cast<bool>(handle_); }
 
   /// A Task<> that has already finished: awaiting it returns at once. For a function that
   /// keeps a coroutine signature but never waits (Response::send): no frame, no resumption.
   static Task ready() noexcept requires std::is_void_v<T> { return Task(); }
+  /// A Task<T> that has already finished with `value`: for a function whose result is
+  /// often at hand (Message::buffer() of a message received whole): no frame, no
+  /// resumption, the value moved out by the co_await.
+  template <class U>
+  requires(!std::is_void_v<T> && std::is_convertible_v<U&&, T>) static Task ready(U&& value) {
+    Task task;
+    task.ready_.value.emplace(std::forward<U>(value));
+    return task;
+  }
 
   struct Awaiter {
     Handle handle;
+    detail::ReadyResult<T>* ready;
     bool await_ready() const noexcept { return !handle || handle.done(); }
     std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {
       handle.promise().setContinuation(awaiting);
@@ -143,18 +171,26 @@ class [[nodiscard]] Task {
     T await_resume() {
       if constexpr (std::is_void_v<T>) {
         if (!handle) return;  // Task<>::ready()
+      } else {
+        if (!handle) return std::move(*ready->value);  // Task<T>::ready(value)
       }
       return handle.promise().result();
     }
   };
-  Awaiter operator co_await() && noexcept { return Awaiter{handle_}; }
-  Awaiter operator co_await() & noexcept { return Awaiter{handle_}; }
+  Awaiter operator co_await() && noexcept { return Awaiter{handle_, &ready_}; }
+  Awaiter operator co_await() & noexcept { return Awaiter{handle_, &ready_}; }
 
   /// Starts the task without an awaiter. It runs until its first suspension before this
   /// returns; its frame frees itself when it finishes, then `done` (if any) is called.
-  void start(detail::DetachedDone done = nullptr, void* context = nullptr) && noexcept {
+  /// A ready task has nothing to run: `done` is called at once.
+  void start(detail::DetachedDone done = nullptr, void* context = nullptr,
+             std::uint64_t tag = 0) && noexcept {
     Handle handle = std::exchange(handle_, {});
-    handle.promise().detach(done, context);
+    if (!handle) {
+      if (done != nullptr) done(context, tag, nullptr);
+      return;
+    }
+    handle.promise().detach(done, context, tag);
     handle.resume();
   }
 
@@ -164,6 +200,7 @@ class [[nodiscard]] Task {
   }
 
   Handle handle_;
+  [[no_unique_address]] detail::ReadyResult<T> ready_;
 };
 
 namespace detail {

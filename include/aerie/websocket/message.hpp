@@ -62,6 +62,7 @@ class Message {
 
  private:
   struct DataAwaiter;
+  Task<std::string> bufferWhenComplete();
   std::shared_ptr<detail::MessageState> state_;
 };
 
