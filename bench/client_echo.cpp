@@ -187,7 +187,7 @@ Task<> runAll(const Settings& settings, Counters& counters) {
   } done{&finished};
   for (auto& connection : connections) {
     drive(connection, payloads, settings.inflight, settings.binary, counters)
-        .start([](void* context,
+        .start([](void* context, std::uint64_t,
                   std::exception_ptr) noexcept { ++*static_cast<Done*>(context)->finished; },
                &done);
   }
@@ -262,7 +262,8 @@ Task<> runHandshakes(const Settings& settings, HandshakeCounters& counters) {
   int finished = 0;
   for (int i = 0; i < settings.conns; ++i) {
     handshakeWorker(settings, counters)
-        .start([](void* context, std::exception_ptr) noexcept { ++*static_cast<int*>(context); },
+        .start([](void* context, std::uint64_t,
+                  std::exception_ptr) noexcept { ++*static_cast<int*>(context); },
                &finished);
   }
   co_await delay(std::chrono::seconds(settings.warmup));

@@ -23,7 +23,7 @@ void run(Task<> task) {
   loop.makeCurrent();
   RunState state{&loop, false, {}};
   std::move(task).start(
-      [](void* context, std::exception_ptr error) noexcept {
+      [](void* context, std::uint64_t, std::exception_ptr error) noexcept {
         auto* s = static_cast<RunState*>(context);
         s->done = true;
         s->error = std::move(error);

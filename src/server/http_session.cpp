@@ -142,7 +142,7 @@ Task<> HttpSession::runResponders() {
   }
 }
 
-void HttpSession::responderDone(void* self, std::exception_ptr error) noexcept {
+void HttpSession::responderDone(void* self, std::uint64_t, std::exception_ptr error) noexcept {
   auto* session = static_cast<HttpSession*>(self);
   session->responderError_ = std::move(error);
   session->responseReady_ = true;

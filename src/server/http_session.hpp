@@ -45,7 +45,7 @@ class HttpSession final : public Session, public http::BodySink, public http::Bo
   /// Writes the response; false once `this` is gone (upgraded) or the connection closes.
   bool completeResponse();
   Task<> runResponders();
-  static void responderDone(void* self, std::exception_ptr error) noexcept;
+  static void responderDone(void* self, std::uint64_t, std::exception_ptr error) noexcept;
   void fail(int status, std::string_view reason);
   /// Date, Server, Content-Type/Length and Connection for `status` into serverFields_;
   /// decides keep-alive.

@@ -322,7 +322,7 @@ void ServerImpl::stopSequence() {
     auto done = std::make_shared<std::promise<void>>();
     auto finished = done->get_future();
     workers_[0]->loop().post([observer, done] {
-      auto onDone = [](void* context, std::exception_ptr error) noexcept {
+      auto onDone = [](void* context, std::uint64_t, std::exception_ptr error) noexcept {
         std::unique_ptr<std::shared_ptr<std::promise<void>>> promise(
             static_cast<std::shared_ptr<std::promise<void>>*>(context));
         if (error) {

@@ -90,7 +90,8 @@ class WebsocketApp final : public ws::Endpoint,
   void onOwner(ClientId client, F&& f);
 
   Task<> runOnOpen(ClientId client, std::any handshakeData);
-  Task<> runOnData(ClientId client, ws::Message message);
+  /// How a handler's onData task ended (Task::start's callback; the tag is the client).
+  static void onDataDone(void* app, std::uint64_t client, std::exception_ptr error) noexcept;
   Task<> runOnClose(ClientId client, std::uint16_t code, std::string reason);
   void failClient(ClientId client, const char* callback, std::exception_ptr error);
 

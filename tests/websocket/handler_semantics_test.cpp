@@ -32,6 +32,7 @@ class LoggingHandler final : public ws::Handler {
   std::atomic<bool> stopping{false};
   std::atomic<bool> throwInOpen{false};
   std::atomic<bool> closeInOpen{false};
+  std::atomic<bool> throwBeforeTask{false};  // onData throws before it has a coroutine
 
   void onStart(ws::Endpoint& endpoint) override {
     endpoint_ = &endpoint;
@@ -47,6 +48,11 @@ class LoggingHandler final : public ws::Handler {
   }
 
   Task<> onData(ClientId client, ws::Message message) override {
+    if (throwBeforeTask) throw std::runtime_error("onData failed before its task existed");
+    return onDataBody(client, std::move(message));
+  }
+
+  Task<> onDataBody(ClientId client, ws::Message message) {
     if (streamMode) {
       log(std::string("stream-begin:") + (message.isBinary() ? "b" : "t"));
       try {
@@ -309,6 +315,25 @@ TEST_F(HandlerSemanticsTest, ExceptionInOnDataClosesThatClientWith1011) {
   bad->closeSocket();
   EXPECT_TRUE(handler_->waitFor("close:" + std::to_string(badId) + ":1011:", kTimeout));
 
+  good->sendText("still fine");
+  const auto echo = good->readMessage();
+  ASSERT_TRUE(echo);
+  EXPECT_EQ(echo->payload, "still fine");
+}
+
+TEST_F(HandlerSemanticsTest, OnDataThrowingBeforeItsTaskExistsClosesWith1011) {
+  auto [bad, badId] = connect();
+  handler_->throwBeforeTask = true;
+  bad->sendText("anything");
+  const auto frame = bad->readClose();
+  ASSERT_TRUE(frame);
+  EXPECT_EQ(frame->closeCode(), 1011);
+  bad->sendClose(1011);
+  EXPECT_TRUE(bad->waitForEof());
+  bad->closeSocket();
+  EXPECT_TRUE(handler_->waitFor("close:" + std::to_string(badId) + ":1011:", kTimeout));
+  handler_->throwBeforeTask = false;
+  auto [good, goodId] = connect();
   good->sendText("still fine");
   const auto echo = good->readMessage();
   ASSERT_TRUE(echo);

@@ -11,7 +11,7 @@ void TaskGroup::spawn(Task<> task) {
   std::move(task).start(&TaskGroup::onDone, this);
 }
 
-void TaskGroup::onDone(void* context, std::exception_ptr error) noexcept {
+void TaskGroup::onDone(void* context, std::uint64_t, std::exception_ptr error) noexcept {
   auto* group = static_cast<TaskGroup*>(context);
   if (error) {
     try {

@@ -30,7 +30,7 @@ class TaskGroup {
   JoinAwaiter join() noexcept { return JoinAwaiter{*this}; }
 
  private:
-  static void onDone(void* context, std::exception_ptr error) noexcept;
+  static void onDone(void* context, std::uint64_t, std::exception_ptr error) noexcept;
 
   asio::io_context& io_;
   std::size_t running_ = 0;
