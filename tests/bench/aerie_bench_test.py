@@ -6,8 +6,9 @@ Scenarios echo, open_loop, broadcast, connect and idle run aerie-bench for 2 s a
 `aerie serve --workers 1` (echo and broadcast apps) and check its --json output: work was
 done (messages > 0, or every idle connection open) and no errors. `corrupt` runs it against
 a Python websockets echo server: on / it must pass (so the peer itself is fine), on /corrupt,
-where the server flips one byte of the 50th echo of every connection, aerie-bench must count
-errors, name the bad echo and exit 1. Timing is never asserted (shared, loaded machine).
+where the server flips one byte of the 50th echo of every connection (in its pattern; on
+/corrupt-sequence in its sequence number), aerie-bench must count errors, name the bad echo
+and exit 1. Timing is never asserted (shared, loaded machine).
 """
 
 import asyncio
@@ -76,6 +77,11 @@ def run_against_aerie():
             r = bench("echo", url + "/echo", "-c", "4", "--size", "70000", "--binary",
                       "--threads", "2")
             check(r["messages"] > 0 and r["errors"] == 0, "64 KiB+ binary echo, 2 threads", r)
+            # Either side of the small-frame path (payloads of up to 125 bytes are built on
+            # the stack), and a payload shorter than the 8-character sequence number.
+            for size in ("5", "125", "126"):
+                r = bench("echo", url + "/echo", "-c", "4", "--inflight", "8", "--size", size)
+                check(r["messages"] > 0 and r["errors"] == 0, f"{size} B text echo", r)
         elif SCENARIO == "open_loop":
             r = bench("echo", url + "/echo", "-c", "10", "--rate", "2000")
             check(r["messages"] > 0 and r["errors"] == 0, "open-loop echo, no errors", r)
@@ -111,9 +117,11 @@ def run_against_corrupting_server():
         count = 0
         async for message in ws:
             count += 1
-            if count == 50 and ws.path == "/corrupt":
+            if count == 50 and ws.path in ("/corrupt", "/corrupt-sequence"):
                 message = bytearray(message.encode() if isinstance(message, str) else message)
-                message[len(message) // 2] ^= 0x01  # stays ASCII, so still valid UTF-8
+                # The pattern (mid-payload) or the sequence number (its first characters).
+                at = len(message) // 2 if ws.path == "/corrupt" else 1
+                message[at] ^= 0x01  # stays ASCII, so still valid UTF-8
                 message = message.decode()
             await ws.send(message)
 
@@ -136,9 +144,11 @@ def run_against_corrupting_server():
     # from the flipped byte and not from anything else about this peer.
     r = bench("echo", url + "/", "-c", "4")
     check(r["messages"] > 0 and r["errors"] == 0, "the honest Python echo passes", r)
-    r = bench("echo", url + "/corrupt", "-c", "4", expect_rc=1)
-    check(r["errors"] > 0, "a corrupted echo is counted as an error", r)
-    check("differs from what was sent" in bench.stderr, "the error names the bad echo", r)
+    for path in ("/corrupt", "/corrupt-sequence"):
+        r = bench("echo", url + path, "-c", "4", expect_rc=1)
+        check(r["errors"] > 0, f"a corrupted echo ({path}) is counted as an error", r)
+        check("echo 49 differs from what was sent" in bench.stderr,
+              "the error names the bad echo", r)
 
 
 if SCENARIO == "corrupt":

@@ -10,6 +10,7 @@
 #include <aerie/protocol/handshake.hpp>
 #include <aerie/protocol/mask.hpp>
 #include <algorithm>
+#include <bit>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -24,6 +25,8 @@ constexpr std::int64_t kSecond = 1'000'000'000;
 constexpr std::int64_t kSetupTimeout = 60 * kSecond;
 constexpr std::int64_t kDrainTimeout = 5 * kSecond;
 constexpr std::size_t kMaxBurst = 4096;  // open loop: sends per wake-up before reading again
+// The pattern is readable this far past a payload's end: small frames are masked in words.
+constexpr std::size_t kPatternSlack = 8;
 
 // Numbers travel in the payload as printable characters, 6 bits each ('0'..'o'), so text
 // messages stay valid UTF-8.
@@ -43,6 +46,45 @@ bool decode6(const char* in, int chars, std::uint64_t& value) {
 }
 
 constexpr int kSeqChars = 8;  // 48 bits
+
+// The sequence number's 8 characters as one little-endian word (character i is byte i,
+// the least significant 6 bits first, as encode6 writes them), so the hot path advances
+// and compares it without re-encoding: adding 0xC0 to every digit makes a digit that
+// passes 63 carry into the next byte, and the mask then drops the 0xC0 again.
+static_assert(std::endian::native == std::endian::little, "sequence words are little-endian");
+constexpr std::uint64_t kDigitZero = 0x3030303030303030;  // "00000000"
+constexpr std::uint64_t nextSeqWord(std::uint64_t word) noexcept {
+  const std::uint64_t carried = ((word - kDigitZero) | 0xC0C0C0C0C0C0C0C0) + 1;
+  return (carried & 0x3F3F3F3F3F3F3F3F) + kDigitZero;
+}
+// What encode6(out, value, 8) writes, as a word.
+constexpr std::uint64_t seqWordOf(std::uint64_t value) noexcept {
+  std::uint64_t word = 0;
+  for (int i = 0; i < 8; ++i)
+    word |= (0x30 + ((value >> (6 * i)) & 63)) << (8 * i);
+  return word;
+}
+constexpr bool nextSeqWordCounts(std::uint64_t from, std::uint64_t steps) noexcept {
+  std::uint64_t word = seqWordOf(from);
+  for (std::uint64_t v = from; v < from + steps; ++v, word = nextSeqWord(word))
+    if (word != seqWordOf(v)) return false;
+  return true;
+}
+static_assert(seqWordOf(0) == kDigitZero);
+// Carries across one, two and all digits, and the wrap of the 48-bit number.
+static_assert(nextSeqWordCounts(0, 5000) && nextSeqWordCounts(262'000, 300) &&
+              nextSeqWordCounts((std::uint64_t{1} << 48) - 100, 99) &&
+              nextSeqWord(seqWordOf((std::uint64_t{1} << 48) - 1)) == kDigitZero);
+
+std::uint64_t loadWord(const char* p) noexcept {
+  std::uint64_t word;
+  std::memcpy(&word, p, sizeof word);
+  return word;
+}
+
+void storeWord(char* p, std::uint64_t word) noexcept {
+  std::memcpy(p, &word, sizeof word);
+}
 constexpr int kTimeChars = 11;
 constexpr int kPublisherChars = 3;
 
@@ -73,7 +115,7 @@ Worker::Worker(const Options& options, SharedState& shared, std::vector<int> ids
   opcode_ = opt_.binary ? Opcode::Binary : Opcode::Text;
   period_ = opt_.binary ? 251 : 26;
   headerSize_ = payloadHeaderSize(opt_.mode);
-  pattern_.resize(opt_.size + period_);
+  pattern_.resize(opt_.size + period_ + kPatternSlack);
   for (std::size_t i = 0; i < pattern_.size(); ++i)
     pattern_[i] = opt_.binary ? static_cast<char>(i % 251) : static_cast<char>('a' + i % 26);
   std::random_device seed;
@@ -239,7 +281,10 @@ void Worker::onOpened(Conn& c) {
   now_ = nowNs();
   switch (opt_.mode) {
     case Mode::Echo:
-      c.sentAt.assign(opt_.rate > 0 ? 16 : static_cast<std::size_t>(opt_.inflight), 0);
+      // A power of two, so the ring index is a mask instead of a division.
+      c.sentAt.assign(
+          std::bit_ceil(opt_.rate > 0 ? std::size_t{16} : static_cast<std::size_t>(opt_.inflight)),
+          0);
       break;
     case Mode::Broadcast:
       c.nextSeqFrom.assign(static_cast<std::size_t>(opt_.publishers), 0);
@@ -314,7 +359,18 @@ bool Worker::consume(Conn& c, const char* data, std::size_t size) {
 long Worker::parse(Conn& c, const char* p, std::size_t n) {
   std::size_t off = 0;
   protocol::FrameHeader h;
+  // The frame nearly every read brings: FIN, no RSV bits, our opcode, unmasked, a 7-bit
+  // length, outside a fragmented message. It goes straight to the message check.
+  const auto plainFinal = static_cast<unsigned char>(0x80 | static_cast<unsigned>(opcode_));
   while (off < n) {
+    if (n - off >= 2 && static_cast<unsigned char>(p[off]) == plainFinal &&
+        static_cast<unsigned char>(p[off + 1]) <= protocol::kMax7BitLength && !c.inMessage) {
+      const std::size_t len = static_cast<unsigned char>(p[off + 1]);
+      if (n - off - 2 < len) break;
+      if (!onMessage(c, plainFinal & 0x0F, p + off + 2, len)) return -1;
+      off += 2 + len;
+      continue;
+    }
     const protocol::DecodeResult r = protocol::decodeFrameHeader(p + off, n - off, h);
     if (r.status == protocol::DecodeStatus::NeedMore) break;
     if (r.status == protocol::DecodeStatus::Error) return fail(c, std::string(r.error.reason)), -1;
@@ -388,15 +444,20 @@ bool Worker::onMessage(Conn& c, std::uint8_t opcode, const char* p, std::size_t 
 bool Worker::checkEcho(Conn& c, const char* p, std::size_t n) {
   if (c.sentCount == 0) return fail(c, "unsolicited message"), false;
   const std::uint64_t seq = c.recvSeq++;
+  const std::uint64_t seqWord = c.recvSeqWord;
+  c.recvSeqWord = nextSeqWord(seqWord);
+  const std::size_t phase = c.recvPhase;
+  c.recvPhase = c.recvPhase + 1 == period_ ? 0 : c.recvPhase + 1;
   char header[kSeqChars];
-  encode6(header, seq, kSeqChars);
+  storeWord(header, seqWord);
   const std::size_t headerBytes = std::min(n, headerSize_);
-  if (std::memcmp(p, header, headerBytes) != 0 ||
-      std::memcmp(p + headerBytes, pattern_.data() + seq % period_ + headerBytes,
-                  n - headerBytes) != 0)
+  const bool headerMatches =
+      headerBytes == kSeqChars ? loadWord(p) == seqWord : std::memcmp(p, header, headerBytes) == 0;
+  if (!headerMatches ||
+      std::memcmp(p + headerBytes, pattern_.data() + phase + headerBytes, n - headerBytes) != 0)
     return fail(c, "echo " + std::to_string(seq) + " differs from what was sent"), false;
   const std::int64_t sentAt = c.sentAt[c.sentHead];
-  c.sentHead = (c.sentHead + 1) % c.sentAt.size();
+  c.sentHead = (c.sentHead + 1) & (c.sentAt.size() - 1);
   --c.sentCount;
   --outstanding_;
   record(now_ - sentAt, n);
@@ -424,38 +485,65 @@ bool Worker::checkDelivery(Conn& c, const char* p, std::size_t n) {
 }
 
 // Appends one masked frame; the payload starts with the sequence number (and in broadcast
-// the intended send time and the publisher) followed by the shifted pattern.
+// the intended send time and the publisher) followed by the shifted pattern. A payload of
+// up to 125 bytes (one length byte) is built and masked on the stack a word at a time and
+// appended in one go; a larger one is masked while being copied into the output.
 void Worker::queueMessage(Conn& c, std::int64_t intendedNs) {
-  const std::uint64_t seq = c.sendSeq++;
   char header[kSeqChars + kTimeChars + kPublisherChars];
-  encode6(header, seq, kSeqChars);
+  storeWord(header, c.sendSeqWord);
+  c.sendSeqWord = nextSeqWord(c.sendSeqWord);
+  const std::size_t phase = c.sendPhase;
+  c.sendPhase = c.sendPhase + 1 == period_ ? 0 : c.sendPhase + 1;
   if (opt_.mode == Mode::Broadcast) {
     encode6(header + kSeqChars, static_cast<std::uint64_t>(intendedNs), kTimeChars);
     encode6(header + kSeqChars + kTimeChars, static_cast<std::uint64_t>(c.id), kPublisherChars);
   }
   const std::size_t size = opt_.size;
-  protocol::FrameHeader h;
-  h.opcode = opcode_;
-  h.masked = true;
-  h.maskKey = nextMaskKey();
-  h.payloadLength = size;
-  const std::size_t old = c.out.size();
-  c.out.resize(old + protocol::frameHeaderSize(size, true) + size);
-  char* out = c.out.data() + old;
-  out += protocol::encodeFrameHeader(h, out);
   const std::size_t headerBytes = std::min(size, headerSize_);
-  protocol::applyMaskCopy(out, header, headerBytes, h.maskKey, 0);
-  protocol::applyMaskCopy(out + headerBytes, pattern_.data() + seq % period_ + headerBytes,
-                          size - headerBytes, h.maskKey, headerBytes);
+  const char* pattern = pattern_.data() + phase;  // kPatternSlack bytes readable past size
+  const protocol::MaskKey key = nextMaskKey();
+  if (size <= protocol::kMax7BitLength) {
+    char frame[6 + protocol::kMax7BitLength + kPatternSlack];
+    frame[0] = static_cast<char>(0x80 | static_cast<unsigned>(opcode_));  // FIN
+    frame[1] = static_cast<char>(0x80 | size);                            // MASK, length
+    std::memcpy(frame + 2, key.data(), key.size());
+    char* payload = frame + 6;
+    std::uint32_t key32;
+    std::memcpy(&key32, key.data(), sizeof key32);
+    const std::uint64_t key64 = std::uint64_t{key32} << 32 | key32;  // byte i masks i % 4
+    for (std::size_t i = 0; i < size; i += 8)
+      storeWord(payload + i, loadWord(pattern + i) ^ key64);
+    if (headerBytes == kSeqChars) {
+      storeWord(payload, loadWord(header) ^ key64);
+    } else {
+      for (std::size_t i = 0; i < headerBytes; ++i)
+        payload[i] = static_cast<char>(header[i] ^ static_cast<char>(key[i & 3]));
+    }
+    c.out.append(frame, 6 + size);
+  } else {
+    protocol::FrameHeader h;
+    h.opcode = opcode_;
+    h.masked = true;
+    h.maskKey = key;
+    h.payloadLength = size;
+    const std::size_t old = c.out.size();
+    c.out.resize(old + protocol::frameHeaderSize(size, true) + size);
+    char* out = c.out.data() + old;
+    out += protocol::encodeFrameHeader(h, out);
+    protocol::applyMaskCopy(out, header, headerBytes, key, 0);
+    protocol::applyMaskCopy(out + headerBytes, pattern + headerBytes, size - headerBytes, key,
+                            headerBytes);
+  }
   if (opt_.mode == Mode::Echo) {
-    if (c.sentCount == c.sentAt.size()) {  // open loop outran the server: grow the ring
-      std::vector<std::int64_t> bigger(c.sentAt.size() * 2);
+    const std::size_t ring = c.sentAt.size();  // a power of two
+    if (c.sentCount == ring) {                 // open loop outran the server: grow the ring
+      std::vector<std::int64_t> bigger(ring * 2);
       for (std::size_t i = 0; i < c.sentCount; ++i)
-        bigger[i] = c.sentAt[(c.sentHead + i) % c.sentAt.size()];
+        bigger[i] = c.sentAt[(c.sentHead + i) & (ring - 1)];
       c.sentAt = std::move(bigger);
       c.sentHead = 0;
     }
-    c.sentAt[(c.sentHead + c.sentCount) % c.sentAt.size()] = intendedNs;
+    c.sentAt[(c.sentHead + c.sentCount) & (c.sentAt.size() - 1)] = intendedNs;
     ++c.sentCount;
     ++outstanding_;
   } else {
@@ -498,13 +586,21 @@ bool Worker::flush(Conn& c) {
   return true;
 }
 
+// Waits with millisecond precision (epoll_wait) and only for a wait shorter than that with
+// nanosecond precision (epoll_pwait2: the open loop's next send can be microseconds away).
+// A millisecond wait rounds down, so the loop wakes early at worst and waits the rest.
 void Worker::poll(std::int64_t timeoutNs) {
+  constexpr std::int64_t kMillisecond = 1'000'000;
   epoll_event events[512];
-  timespec timeout{};
   timeoutNs = std::max<std::int64_t>(timeoutNs, 0);
-  timeout.tv_sec = timeoutNs / kSecond;
-  timeout.tv_nsec = timeoutNs % kSecond;
-  const int n = epoll_pwait2(epoll_, events, 512, &timeout, nullptr);
+  int n = 0;
+  if (timeoutNs == 0 || timeoutNs >= kMillisecond) {
+    const auto ms = static_cast<int>(std::min<std::int64_t>(timeoutNs / kMillisecond, INT32_MAX));
+    n = epoll_wait(epoll_, events, 512, ms);
+  } else {
+    const timespec timeout{0, static_cast<long>(timeoutNs)};
+    n = epoll_pwait2(epoll_, events, 512, &timeout, nullptr);
+  }
   for (int i = 0; i < n; ++i)
     onEvent(*static_cast<Conn*>(events[i].data.ptr), events[i].events);
 }

@@ -51,9 +51,15 @@ class Worker {
     std::string out;  // bytes queued for send()
     std::size_t outOffset = 0;
     std::string fragments;
-    std::uint64_t sendSeq = 0;
-    std::uint64_t recvSeq = 0;
-    std::vector<std::int64_t> sentAt;  // ring: (intended) send time of each unanswered echo
+    // Sequence numbers travel as 8 payload characters (6 bits each); the words hold those
+    // characters for the next message sent and the next echo expected.
+    std::uint64_t sendSeqWord = 0x3030303030303030;  // "00000000"
+    std::uint64_t recvSeqWord = 0x3030303030303030;
+    std::uint64_t recvSeq = 0;    // the next echo expected, as a number (for error messages)
+    std::uint32_t sendPhase = 0;  // (messages sent) % period_, kept without a division
+    std::uint32_t recvPhase = 0;  // recvSeq % period_
+    // Ring (power-of-two size): the (intended) send time of each unanswered echo.
+    std::vector<std::int64_t> sentAt;
     std::size_t sentHead = 0;
     std::size_t sentCount = 0;
     std::vector<std::uint64_t> nextSeqFrom;  // broadcast receiver: next seq per publisher
