@@ -187,7 +187,6 @@ void Worker::fail(Conn& c, const std::string& why, int err) {
   c.fd = -1;
   c.in.clear();
   c.out.clear();
-  c.outOffset = 0;
   c.fragments.clear();
   if (restarting_) restartQueue_.push_back(&c);  // not here: a failing connect() would recurse
 }
@@ -223,7 +222,8 @@ void Worker::onConnected(Conn& c) {
   request.target = opt_.target;
   request.host = opt_.hostHeader;
   request.key = key;
-  c.out = protocol::buildClientRequestHead(request);
+  c.out.clear();
+  c.out.append(protocol::buildClientRequestHead(request));
   c.state = State::Handshake;
   flush(c);
 }
@@ -301,7 +301,9 @@ void Worker::onOpened(Conn& c) {
 
 void Worker::beginClose(Conn& c) {
   const protocol::MaskKey key = nextMaskKey();
-  protocol::appendCloseFrame(c.out, 1000, {}, &key);
+  std::string frame;
+  protocol::appendCloseFrame(frame, 1000, {}, &key);
+  c.out.append(frame);
   c.state = State::Closing;
   flush(c);
 }
@@ -356,7 +358,9 @@ bool Worker::consume(Conn& c, const char* data, std::size_t size) {
   return true;
 }
 
-long Worker::parse(Conn& c, const char* p, std::size_t n) {
+// Flattened: the echo path (check, record, next message) is one function without calls but
+// to memcmp.
+[[gnu::flatten]] long Worker::parse(Conn& c, const char* p, std::size_t n) {
   std::size_t off = 0;
   protocol::FrameHeader h;
   // The frame nearly every read brings: FIN, no RSV bits, our opcode, unmasked, a 7-bit
@@ -391,7 +395,9 @@ bool Worker::onFrame(Conn& c, const protocol::FrameHeader& h, const char* p, std
     if (!h.fin || n > 125) return fail(c, "bad control frame"), false;
     if (h.opcode == Opcode::Ping) {
       const protocol::MaskKey key = nextMaskKey();
-      protocol::appendFrame(c.out, Opcode::Pong, {p, n}, true, false, &key);
+      std::string pong;
+      protocol::appendFrame(pong, Opcode::Pong, {p, n}, true, false, &key);
+      c.out.append(pong);
       return true;
     }
     if (h.opcode == Opcode::Pong) return true;
@@ -486,8 +492,8 @@ bool Worker::checkDelivery(Conn& c, const char* p, std::size_t n) {
 
 // Appends one masked frame; the payload starts with the sequence number (and in broadcast
 // the intended send time and the publisher) followed by the shifted pattern. A payload of
-// up to 125 bytes (one length byte) is built and masked on the stack a word at a time and
-// appended in one go; a larger one is masked while being copied into the output.
+// up to 125 bytes (one length byte) is masked a word at a time (the queue's slack) and
+// written straight into the output queue; a larger one is masked while being copied there.
 void Worker::queueMessage(Conn& c, std::int64_t intendedNs) {
   char header[kSeqChars + kTimeChars + kPublisherChars];
   storeWord(header, c.sendSeqWord);
@@ -503,7 +509,8 @@ void Worker::queueMessage(Conn& c, std::int64_t intendedNs) {
   const char* pattern = pattern_.data() + phase;  // kPatternSlack bytes readable past size
   const protocol::MaskKey key = nextMaskKey();
   if (size <= protocol::kMax7BitLength) {
-    char frame[6 + protocol::kMax7BitLength + kPatternSlack];
+    static_assert(kPatternSlack <= OutputQueue::kSlack);
+    char* frame = c.out.prepare(6 + size);
     frame[0] = static_cast<char>(0x80 | static_cast<unsigned>(opcode_));  // FIN
     frame[1] = static_cast<char>(0x80 | size);                            // MASK, length
     std::memcpy(frame + 2, key.data(), key.size());
@@ -519,20 +526,20 @@ void Worker::queueMessage(Conn& c, std::int64_t intendedNs) {
       for (std::size_t i = 0; i < headerBytes; ++i)
         payload[i] = static_cast<char>(header[i] ^ static_cast<char>(key[i & 3]));
     }
-    c.out.append(frame, 6 + size);
+    c.out.commit(6 + size);
   } else {
     protocol::FrameHeader h;
     h.opcode = opcode_;
     h.masked = true;
     h.maskKey = key;
     h.payloadLength = size;
-    const std::size_t old = c.out.size();
-    c.out.resize(old + protocol::frameHeaderSize(size, true) + size);
-    char* out = c.out.data() + old;
+    const std::size_t frameSize = protocol::frameHeaderSize(size, true) + size;
+    char* out = c.out.prepare(frameSize);
     out += protocol::encodeFrameHeader(h, out);
     protocol::applyMaskCopy(out, header, headerBytes, key, 0);
     protocol::applyMaskCopy(out + headerBytes, pattern + headerBytes, size - headerBytes, key,
                             headerBytes);
+    c.out.commit(frameSize);
   }
   if (opt_.mode == Mode::Echo) {
     const std::size_t ring = c.sentAt.size();  // a power of two
@@ -569,11 +576,10 @@ void Worker::flushDirty() {
 
 // Sends queued bytes until done or the socket is full (EPOLLOUT resumes it).
 bool Worker::flush(Conn& c) {
-  while (c.outOffset < c.out.size()) {
-    const ssize_t n =
-        send(c.fd, c.out.data() + c.outOffset, c.out.size() - c.outOffset, MSG_NOSIGNAL);
+  while (!c.out.empty()) {
+    const ssize_t n = send(c.fd, c.out.pending(), c.out.pendingSize(), MSG_NOSIGNAL);
     if (n > 0) {
-      c.outOffset += static_cast<std::size_t>(n);
+      c.out.consume(static_cast<std::size_t>(n));
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -581,8 +587,6 @@ bool Worker::flush(Conn& c) {
     fail(c, "send", errno);
     return false;
   }
-  c.out.clear();
-  c.outOffset = 0;
   return true;
 }
 
@@ -627,25 +631,34 @@ void Worker::sendDue() {
   flushDirty();
 }
 
+// One histogram record per message: this second's latencies inside the measured window go
+// to windowTickLatency_, the others to tickLatency_; publishSeconds() puts them together.
 void Worker::record(std::int64_t latencyNs, std::size_t bytes) {
-  tickLatency_.record(latencyNs);
   ++tickMessages_;
   tickBytes_ += bytes;
-  if (!inWindow()) return;
-  result_.latency.record(latencyNs);
+  if (!inWindow()) return tickLatency_.record(latencyNs);
+  windowTickLatency_.record(latencyNs);
   ++result_.messages;
   result_.bytes += bytes;
 }
 
-// Hands every second that ended to the timeline (the main thread prints it).
+// Hands every second that ended to the timeline (the main thread prints it), and what of it
+// was in the measured window to the result.
 void Worker::publishSeconds() {
   while (now_ >= nextTickNs_) {
+    takeWindowLatencies();
     shared_.timeline.add(tick_, tickMessages_, tickBytes_, tickLatency_);
     tickMessages_ = tickBytes_ = 0;
     tickLatency_.reset();
     ++tick_;
     nextTickNs_ = startNs_ + static_cast<std::int64_t>(tick_ + 1) * kSecond;
   }
+}
+
+void Worker::takeWindowLatencies() {
+  result_.latency.merge(windowTickLatency_);
+  tickLatency_.merge(windowTickLatency_);
+  windowTickLatency_.reset();
 }
 
 // Stops sending, waits for what is in flight, then closes every connection with a close
@@ -767,6 +780,7 @@ WorkerResult Worker::run() {
   for (Conn& c : conns_)
     if (c.fd >= 0) close(c.fd);
   close(epoll_);
+  takeWindowLatencies();  // the window's last, unfinished second
   return std::move(result_);
 }
 

@@ -1,6 +1,6 @@
 // One load thread: an epoll loop over raw non-blocking sockets driving its share of the
 // connections. Frames are built with the sans-IO protocol library (header encoder, SIMD
-// masking, accept key) straight into a per-connection output string, and everything one
+// masking, accept key) straight into a per-connection output queue, and everything one
 // wake-up produces for a connection leaves in one send(); reads land in one per-thread
 // buffer and are parsed in place (only a partial frame is copied aside).
 #pragma once
@@ -14,6 +14,7 @@
 
 #include "histogram.hpp"
 #include "options.hpp"
+#include "output_queue.hpp"
 #include "shared_state.hpp"
 
 namespace aerie::bench {
@@ -48,8 +49,7 @@ class Worker {
     std::int64_t connectStartNs = 0;
     std::string expectedAccept;
     std::string in;   // bytes of a partial frame kept between reads
-    std::string out;  // bytes queued for send()
-    std::size_t outOffset = 0;
+    OutputQueue out;  // bytes queued for send()
     std::string fragments;
     // Sequence numbers travel as 8 payload characters (6 bits each); the words hold those
     // characters for the next message sent and the next echo expected.
@@ -93,6 +93,8 @@ class Worker {
   void sendDue();
   void record(std::int64_t latencyNs, std::size_t bytes);
   void publishSeconds();
+  /// Moves this second's in-window latencies into the result and the second's histogram.
+  void takeWindowLatencies();
   void drainAndClose();
   protocol::MaskKey nextMaskKey();
   bool inWindow() const { return now_ >= warmEndNs_ && now_ < endNs_; }
@@ -129,7 +131,8 @@ class Worker {
 
   WorkerResult result_;
   std::uint64_t tickMessages_ = 0, tickBytes_ = 0;
-  Histogram tickLatency_;
+  Histogram tickLatency_;        // this second: outside the measured window (all, once merged)
+  Histogram windowTickLatency_;  // this second: inside it
 };
 
 }  // namespace aerie::bench
