@@ -168,6 +168,26 @@ class HandlerSemanticsTest : public ::testing::Test {
     return {std::move(client), id};
   }
 
+  /// The server closes `client` with 1011 (its handler failed): the client answers the close,
+  /// sees the server's FIN, and onClose reports 1011.
+  void expectClosedWith1011(RawWsClient& client, ClientId id) {
+    const auto frame = client.readClose();
+    ASSERT_TRUE(frame);
+    EXPECT_EQ(frame->closeCode(), 1011);
+    client.sendClose(1011);
+    EXPECT_TRUE(client.waitForEof());
+    client.closeSocket();
+    EXPECT_TRUE(handler_->waitFor("close:" + std::to_string(id) + ":1011:", kTimeout));
+  }
+
+  /// Another client is unaffected: its message comes back.
+  static void expectEcho(RawWsClient& client, const std::string& text) {
+    client.sendText(text);
+    const auto echo = client.readMessage();
+    ASSERT_TRUE(echo);
+    EXPECT_EQ(echo->payload, text);
+  }
+
   std::shared_ptr<LoggingHandler> handler_ = std::make_shared<LoggingHandler>();
   std::unique_ptr<TestServer> server_;
 };
@@ -307,37 +327,18 @@ TEST_F(HandlerSemanticsTest, ExceptionInOnDataClosesThatClientWith1011) {
   auto [bad, badId] = connect();
   auto [good, goodId] = connect();
   bad->sendText("throw");
-  const auto frame = bad->readClose();
-  ASSERT_TRUE(frame);
-  EXPECT_EQ(frame->closeCode(), 1011);
-  bad->sendClose(1011);
-  EXPECT_TRUE(bad->waitForEof());
-  bad->closeSocket();
-  EXPECT_TRUE(handler_->waitFor("close:" + std::to_string(badId) + ":1011:", kTimeout));
-
-  good->sendText("still fine");
-  const auto echo = good->readMessage();
-  ASSERT_TRUE(echo);
-  EXPECT_EQ(echo->payload, "still fine");
+  expectClosedWith1011(*bad, badId);
+  expectEcho(*good, "still fine");
 }
 
 TEST_F(HandlerSemanticsTest, OnDataThrowingBeforeItsTaskExistsClosesWith1011) {
   auto [bad, badId] = connect();
   handler_->throwBeforeTask = true;
   bad->sendText("anything");
-  const auto frame = bad->readClose();
-  ASSERT_TRUE(frame);
-  EXPECT_EQ(frame->closeCode(), 1011);
-  bad->sendClose(1011);
-  EXPECT_TRUE(bad->waitForEof());
-  bad->closeSocket();
-  EXPECT_TRUE(handler_->waitFor("close:" + std::to_string(badId) + ":1011:", kTimeout));
+  expectClosedWith1011(*bad, badId);
   handler_->throwBeforeTask = false;
   auto [good, goodId] = connect();
-  good->sendText("still fine");
-  const auto echo = good->readMessage();
-  ASSERT_TRUE(echo);
-  EXPECT_EQ(echo->payload, "still fine");
+  expectEcho(*good, "still fine");
 }
 
 TEST_F(HandlerSemanticsTest, ExceptionAfterSuspensionInOnDataClosesWith1011) {
@@ -347,10 +348,7 @@ TEST_F(HandlerSemanticsTest, ExceptionAfterSuspensionInOnDataClosesWith1011) {
   const auto frame = bad->readClose();
   ASSERT_TRUE(frame);
   EXPECT_EQ(frame->closeCode(), 1011);
-  good->sendText("unaffected");
-  const auto echo = good->readMessage();
-  ASSERT_TRUE(echo);
-  EXPECT_EQ(echo->payload, "unaffected");
+  expectEcho(*good, "unaffected");
 }
 
 /// onOpen ends the client (throw -> 1011, or Endpoint::close): the client's close reply
