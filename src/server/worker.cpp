@@ -21,10 +21,12 @@ namespace {
 thread_local Worker* currentWorker = nullptr;
 thread_local std::int64_t cachedUnixNow = 0;
 thread_local std::chrono::steady_clock::time_point cachedSteadyNow{};
+thread_local MillisStamp cachedMillisNow{};
 
 void refreshClocks() noexcept {
   cachedUnixNow = static_cast<std::int64_t>(std::time(nullptr));
   cachedSteadyNow = std::chrono::steady_clock::now();
+  cachedMillisNow = MillisStamp::of(cachedSteadyNow);
 }
 
 /// "1.2.3.4:5", "[::1]:5"; `ip` gets the bare address (for per-IP limits).
@@ -50,6 +52,11 @@ std::int64_t Worker::unixNow() noexcept {
 std::chrono::steady_clock::time_point Worker::steadyNow() noexcept {
   if (cachedUnixNow == 0) refreshClocks();
   return cachedSteadyNow;
+}
+
+MillisStamp Worker::millisNow() noexcept {
+  if (cachedUnixNow == 0) refreshClocks();
+  return cachedMillisNow;
 }
 
 void Worker::addListener(int fd, bool isUnix) {

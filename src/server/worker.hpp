@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "net/loop.hpp"
+#include "server/millis_stamp.hpp"
 
 namespace aerie::detail {
 
@@ -37,6 +38,8 @@ class Worker {
   /// getInfo() and timeouts without a clock call per message.
   static std::int64_t unixNow() noexcept;
   static std::chrono::steady_clock::time_point steadyNow() noexcept;
+  /// steadyNow() in 32 bits, for per-connection timers.
+  static MillisStamp millisNow() noexcept;
 
   /// Accepts on this listening socket (the worker owns the fd).
   void addListener(int fd, bool isUnix);

@@ -12,6 +12,7 @@
 #include "aerie/server/server.hpp"
 #include "core/log.hpp"
 #include "server/connection.hpp"
+#include "server/millis_stamp.hpp"
 #include "server/server_impl.hpp"
 #include "server/upgrade.hpp"
 #include "server/worker.hpp"
@@ -52,6 +53,14 @@ class WebsocketUpgrade final : public ConnectionUpgrade {
 WebsocketApp::WebsocketApp(std::shared_ptr<ws::Handler> handler, ws::Options options)
     : handler_(std::move(handler)), options_(options) {
   if (!handler_) throw std::invalid_argument("websocket(): handler is null");
+  // A session keeps its timers in 32-bit milliseconds (server/millis_stamp.hpp).
+  for (const auto& [name, interval] : {std::pair{"heartbeatPeriod", options_.heartbeatPeriod},
+                                       std::pair{"closePeriod", options_.closePeriod},
+                                       std::pair{"idleTimeout", options_.idleTimeout}}) {
+    if (interval > MillisStamp::kMaxInterval || interval.count() < 0)
+      throw std::invalid_argument(std::string("websocket(): ") + name +
+                                  " must be between 0 and 24 days");
+  }
   if (options_.lowWaterMark > options_.highWaterMark)
     options_.lowWaterMark = options_.highWaterMark;
 }

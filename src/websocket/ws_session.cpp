@@ -56,7 +56,7 @@ WsSession::WsSession(Connection& connection, std::shared_ptr<WebsocketApp> app, 
       app_->sharedDeflateClient(true);
     }
   }
-  const auto now = Worker::steadyNow();
+  const auto now = Worker::millisNow();
   lastRead_ = lastActivity_ = lastData_ = lastPing_ = windowSecond_ = windowMinute_ = now;
   connection_.setLowWaterMark(app_->options().lowWaterMark);
 }
@@ -94,7 +94,7 @@ void WsSession::onBytes(char* data, std::size_t size) {
 
 void WsSession::parse(char* data, std::size_t size) {
   const std::int64_t unixNow = Worker::unixNow();
-  lastRead_ = Worker::steadyNow();
+  lastRead_ = Worker::millisNow();
   // Once our close frame is out, lastActivity_ is when it was sent: the close period
   // counts from there, and a client that keeps sending without answering the close must
   // not extend it forever.
@@ -175,7 +175,7 @@ void WsSession::onMessageBegin(Opcode opcode, bool /*compressed*/) {
   message_->flow = this;
   messageDispatched_ = false;
   stats_->lastDataReadAt.store(Worker::unixNow(), std::memory_order_relaxed);
-  lastData_ = Worker::steadyNow();
+  lastData_ = Worker::millisNow();
 }
 
 void WsSession::onMessageData(std::span<const char> chunk, bool fin) {
@@ -436,9 +436,9 @@ void WsSession::countSent(std::size_t bytes, std::uint32_t frames, bool data) {
   if (data) {
     ClientStats::add(stats_->messagesSent, 1);
     stats_->lastDataSentAt.store(now, std::memory_order_relaxed);
-    lastData_ = Worker::steadyNow();
+    lastData_ = Worker::millisNow();
   }
-  lastActivity_ = Worker::steadyNow();
+  lastActivity_ = Worker::millisNow();
 }
 
 void WsSession::checkBackpressure() {
@@ -540,9 +540,10 @@ void WsSession::onEof() {
   connection_.close();
 }
 
-void WsSession::onTick(std::chrono::steady_clock::time_point now) {
+void WsSession::onTick(std::chrono::steady_clock::time_point tickTime) {
   if (finished_) return;
   const auto& options = app_->options();
+  const auto now = MillisStamp::of(tickTime);
   if (now - windowSecond_ >= std::chrono::seconds(1)) {
     windowSecond_ = now;
     framesThisSecond_ = 0;

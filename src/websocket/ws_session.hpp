@@ -19,6 +19,7 @@
 #include "aerie/websocket/client_id.hpp"
 #include "aerie/websocket/message.hpp"
 #include "server/connection.hpp"
+#include "server/millis_stamp.hpp"
 #include "websocket/client_stats.hpp"
 #include "websocket/fan_out_wait.hpp"
 
@@ -191,12 +192,13 @@ class WsSession final : public Session, public ws::detail::MessageFlow {
   protocol::CompactDeflateParameters deflate_;  // what was agreed, if anything
   std::uint32_t unansweredPings_ = 0;
 
-  std::chrono::steady_clock::time_point lastRead_;
-  std::chrono::steady_clock::time_point lastActivity_;
-  std::chrono::steady_clock::time_point lastData_;  // a data message either way: idleTimeout
-  std::chrono::steady_clock::time_point lastPing_;
-  std::chrono::steady_clock::time_point windowSecond_;
-  std::chrono::steady_clock::time_point windowMinute_;
+  // The timers' last moments, 32 bits each (millis_stamp.hpp).
+  MillisStamp lastRead_;
+  MillisStamp lastActivity_;
+  MillisStamp lastData_;  // a data message either way: idleTimeout
+  MillisStamp lastPing_;
+  MillisStamp windowSecond_;
+  MillisStamp windowMinute_;
   std::uint64_t framesThisSecond_ = 0;
   std::uint64_t bytesThisMinute_ = 0;
   std::uint64_t framesCounted_ = 0;  // parser_.framesParsed() already counted

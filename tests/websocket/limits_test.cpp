@@ -616,6 +616,23 @@ TEST(LimitsTest, IdleClientIsClosedWith1001) {
   EXPECT_EQ(closed->code, 1001);
 }
 
+// Sessions keep their timers in 32-bit milliseconds: intervals past 24 days are refused when
+// the application is made, not silently shortened.
+TEST(LimitsTest, TimerOptionsPast24DaysAreRefused) {
+  auto handler = std::make_shared<RecordingHandler>();
+  constexpr auto kLimit = std::chrono::milliseconds(std::uint32_t{1} << 31);  // ~24.9 days
+  for (auto field :
+       {&ws::Options::heartbeatPeriod, &ws::Options::closePeriod, &ws::Options::idleTimeout}) {
+    ws::Options options = baseOptions();
+    options.*field = kLimit;
+    EXPECT_NO_THROW((void)websocket(handler, options));
+    options.*field = kLimit + 1ms;
+    EXPECT_THROW((void)websocket(handler, options), std::invalid_argument);
+    options.*field = -1ms;
+    EXPECT_THROW((void)websocket(handler, options), std::invalid_argument);
+  }
+}
+
 // ---- connection limits ------------------------------------------------------------------------
 
 /// Connects until the server answers 503 (or `limit` + 1 connections were tried).
