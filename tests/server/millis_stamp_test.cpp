@@ -40,6 +40,13 @@ TEST(MillisStamp, DifferencesStayExactAcrossTheWrap) {
             MillisStamp::kMaxInterval);
 }
 
+TEST(MillisStamp, AnEarlierStampThatIsLaterReadsAsNoTimeAtAll) {
+  const auto now = MillisStamp::of(at(5'000ms));
+  EXPECT_EQ(MillisStamp::of(at(4'999ms)) - now, 0ms);
+  const auto wrap = std::chrono::milliseconds(std::int64_t{1} << 32);
+  EXPECT_EQ(MillisStamp::of(at(wrap - 1ms)) - MillisStamp::of(at(wrap + 1ms)), 0ms);
+}
+
 TEST(MillisStamp, FitsInFourBytes) {
   EXPECT_EQ(sizeof(MillisStamp), 4u);
 }

@@ -620,7 +620,7 @@ TEST(LimitsTest, IdleClientIsClosedWith1001) {
 // the application is made, not silently shortened.
 TEST(LimitsTest, TimerOptionsPast24DaysAreRefused) {
   auto handler = std::make_shared<RecordingHandler>();
-  constexpr auto kLimit = std::chrono::milliseconds(std::uint32_t{1} << 31);  // ~24.9 days
+  constexpr auto kLimit = std::chrono::milliseconds(std::chrono::hours(24 * 24));
   for (auto field :
        {&ws::Options::heartbeatPeriod, &ws::Options::closePeriod, &ws::Options::idleTimeout}) {
     ws::Options options = baseOptions();
