@@ -430,15 +430,16 @@ void WsSession::drainDeferred() {
 
 void WsSession::countSent(std::size_t bytes, std::uint32_t frames, bool data) {
   const std::int64_t now = Worker::unixNow();
+  const MillisStamp nowMs = Worker::millisNow();
   ClientStats::add(stats_->bytesSent, bytes);
   ClientStats::add(stats_->framesSent, frames);
   stats_->lastSentAt.store(now, std::memory_order_relaxed);
   if (data) {
     ClientStats::add(stats_->messagesSent, 1);
     stats_->lastDataSentAt.store(now, std::memory_order_relaxed);
-    lastData_ = Worker::millisNow();
+    lastData_ = nowMs;
   }
-  lastActivity_ = Worker::millisNow();
+  lastActivity_ = nowMs;
 }
 
 void WsSession::checkBackpressure() {

@@ -19,6 +19,9 @@
 
 namespace aerie::bench {
 
+/// Sequence number 0 as the 8 payload characters it travels as ("00000000"), one word.
+inline constexpr std::uint64_t kFirstSeqWord = 0x3030303030303030;
+
 struct WorkerResult {
   std::uint64_t messages = 0;   // echoes / deliveries / handshakes in the measured window
   std::uint64_t bytes = 0;      // payload bytes of those messages
@@ -53,11 +56,10 @@ class Worker {
     std::string fragments;
     // Sequence numbers travel as 8 payload characters (6 bits each); the words hold those
     // characters for the next message sent and the next echo expected.
-    std::uint64_t sendSeqWord = 0x3030303030303030;  // "00000000"
-    std::uint64_t recvSeqWord = 0x3030303030303030;
-    std::uint64_t recvSeq = 0;    // the next echo expected, as a number (for error messages)
+    std::uint64_t sendSeqWord = kFirstSeqWord;
+    std::uint64_t recvSeqWord = kFirstSeqWord;
     std::uint32_t sendPhase = 0;  // (messages sent) % period_, kept without a division
-    std::uint32_t recvPhase = 0;  // recvSeq % period_
+    std::uint32_t recvPhase = 0;  // (echoes received) % period_
     // Ring (power-of-two size): the (intended) send time of each unanswered echo.
     std::vector<std::int64_t> sentAt;
     std::size_t sentHead = 0;
